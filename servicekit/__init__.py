@@ -1,1 +1,34 @@
-"""Package."""
+"""servicekit: what every service in the stack shares.
+
+Settings (pydantic-settings), the Consul registration lifecycle (register with back-off,
+re-register after an agent restart, deregister on shutdown), health endpoints, logging
+and the uvicorn runner.
+"""
+
+from __future__ import annotations
+
+from .address import advertised_address, route_source_address
+from .app import create_service_app, run_service
+from .health import HealthReport, ReadinessProbe, health_router
+from .logconfig import JsonFormatter, configure_logging
+from .registration import RegistrationSpec, ServiceRegistration, consul_client
+from .settings import ConsulAddress, ConsulSettings, ServiceSettings, parse_go_duration
+
+__all__ = [
+    "ConsulAddress",
+    "ConsulSettings",
+    "HealthReport",
+    "JsonFormatter",
+    "ReadinessProbe",
+    "RegistrationSpec",
+    "ServiceRegistration",
+    "ServiceSettings",
+    "advertised_address",
+    "configure_logging",
+    "consul_client",
+    "create_service_app",
+    "health_router",
+    "parse_go_duration",
+    "route_source_address",
+    "run_service",
+]

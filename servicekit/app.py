@@ -1,0 +1,97 @@
+"""Build and run a service: FastAPI app with health routes and the Consul registration lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+
+from .address import advertised_address
+from .health import ReadinessProbe, health_router
+from .logconfig import configure_logging
+from .registration import RegistrationSpec, ServiceRegistration, consul_client
+from .settings import ServiceSettings
+
+__all__ = ["create_service_app", "run_service"]
+
+log = logging.getLogger("servicekit.app")
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    version: str = "0.1.0",
+    routers: Sequence[APIRouter] = (),
+    readiness: ReadinessProbe | None = None,
+    liveness_info: Callable[[], dict[str, Any]] | None = None,
+    tags: Sequence[str] = (),
+    meta: Mapping[str, str] | None = None,
+    on_startup: Hook | None = None,
+    on_shutdown: Hook | None = None,
+) -> FastAPI:
+    """A FastAPI app that registers itself in Consul once ``on_startup`` has finished.
+
+    Start-up order: ``on_startup`` (e.g. load a model; an exception stops the service),
+    then registration in the background (never blocks or fails start-up). Shutdown order:
+    deregistration first (stop new traffic), then ``on_shutdown``.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if on_startup is not None:
+            await on_startup(app)
+        registration: ServiceRegistration | None = None
+        if settings.service_register:
+            address = advertised_address(
+                settings.service_advertise_address,
+                settings.service_host,
+                settings.consul.host,
+                settings.consul.port,
+            )
+            spec = RegistrationSpec.from_settings(settings, address, tags=tags, meta=meta)
+            registration = ServiceRegistration(consul_client(settings), spec)
+            registration.start()
+        app.state.registration = registration
+        try:
+            yield
+        finally:
+            if registration is not None:
+                await registration.stop()
+            if on_shutdown is not None:
+                await on_shutdown(app)
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.state.settings = settings
+    app.include_router(
+        health_router(title=title, description=description, readiness=readiness, liveness_info=liveness_info)
+    )
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def run_service(
+    app: FastAPI | str, settings: ServiceSettings, *, access_log: bool = False, **uvicorn_kwargs: Any
+) -> None:
+    """Serve ``app`` with uvicorn on the configured address; logs as configured.
+
+    uvicorn turns SIGTERM/SIGINT into a lifespan shutdown, which deregisters the replica.
+    """
+    configure_logging(settings.log_level, settings.log_format, settings.service_name)
+    uvicorn.run(
+        app,
+        host=settings.service_host,
+        port=settings.service_port,
+        log_config=None,
+        access_log=access_log,
+        timeout_graceful_shutdown=10,
+        **uvicorn_kwargs,
+    )

@@ -1,0 +1,192 @@
+"""A replica's life in Consul: register (retrying), stay registered, deregister on the way out.
+
+``ServiceRegistration.start()`` never fails because Consul is late or down: registration
+runs in a background task that retries with exponential back-off (tenacity) until the agent
+answers. Afterwards the same task keeps watching the agent; if the agent lost the service
+(it restarted: the dev agent and ``consul agent -dev`` keep everything in memory) the
+service is registered again. ``stop()`` deregisters, so SIGTERM/SIGINT (which uvicorn
+turns into a lifespan shutdown) removes the replica from discovery at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import consul
+import requests
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
+from .settings import ServiceSettings, parse_go_duration
+
+__all__ = ["RegistrationSpec", "ServiceRegistration", "consul_client"]
+
+log = logging.getLogger("servicekit.registration")
+
+# What a call to an absent or restarting agent raises through py-consul's requests transport.
+_TRANSIENT = (requests.exceptions.RequestException, consul.ConsulException, OSError)
+
+
+def consul_client(settings: ServiceSettings) -> consul.Consul:
+    """A py-consul client for the configured agent (sync; call it from a thread)."""
+    addr = settings.consul
+    client = consul.Consul(host=addr.host, port=addr.port, scheme=addr.scheme, token=settings.consul_token)
+    client.http.connections_timeout = settings.consul_timeout  # py-consul's default is 30 s
+    return client
+
+
+@dataclass(frozen=True)
+class RegistrationSpec:
+    """Everything sent to ``/v1/agent/service/register`` for one replica."""
+
+    name: str
+    service_id: str
+    address: str
+    port: int
+    tags: Sequence[str] = ()
+    meta: Mapping[str, str] = field(default_factory=dict)
+    check_url: str = ""
+    check_interval: str = "5s"
+    check_timeout: str = "2s"
+    deregister_after: str = "1m"
+
+    def check(self) -> dict[str, Any]:
+        check: dict[str, Any] = consul.Check.http(
+            self.check_url,
+            interval=self.check_interval,
+            timeout=self.check_timeout,
+            deregister=self.deregister_after,
+        )
+        return check
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: ServiceSettings,
+        address: str,
+        *,
+        tags: Sequence[str] = (),
+        meta: Mapping[str, str] | None = None,
+    ) -> RegistrationSpec:
+        host = f"[{address}]" if ":" in address else address
+        return cls(
+            name=settings.service_name,
+            service_id=settings.instance_id(address),
+            address=address,
+            port=settings.service_port,
+            tags=tuple(dict.fromkeys([*settings.service_tags, *tags])),
+            meta={**settings.service_meta, **(meta or {})},
+            check_url=f"http://{host}:{settings.service_port}{settings.check_path}",
+            check_interval=settings.check_interval,
+            check_timeout=settings.check_timeout,
+            deregister_after=settings.check_deregister_after,
+        )
+
+
+class ServiceRegistration:
+    """Keeps one replica registered in Consul for as long as it runs."""
+
+    def __init__(
+        self,
+        client: consul.Consul,
+        spec: RegistrationSpec,
+        *,
+        resync_interval: float | None = None,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.client = client
+        self.spec = spec
+        # Re-check the agent once per health-check interval: an agent restart is then
+        # noticed within one interval, which is what "back within one check interval" needs.
+        self.resync_interval = resync_interval or max(parse_go_duration(spec.check_interval), 0.5)
+        self.max_backoff = max_backoff
+        self.registrations = 0
+        self._registered = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def registered(self) -> bool:
+        return self._registered.is_set()
+
+    async def wait_registered(self, timeout: float | None = None) -> bool:
+        try:
+            await asyncio.wait_for(self._registered.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"consul-registration:{self.spec.service_id}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        if self._registered.is_set():
+            self._registered.clear()
+            try:
+                await asyncio.to_thread(self.client.agent.service.deregister, self.spec.service_id)
+                log.info("deregistered %s", self.spec.service_id)
+            except _TRANSIENT as exc:
+                log.warning("could not deregister %s: %s", self.spec.service_id, exc)
+
+    async def _run(self) -> None:
+        await self._register_with_retry()
+        while True:
+            await asyncio.sleep(self.resync_interval)
+            try:
+                known = await asyncio.to_thread(self.client.agent.service_definition, self.spec.service_id)
+            except _TRANSIENT as exc:
+                log.debug("agent unreachable while checking registration: %s", exc)
+                continue
+            if known is None:
+                log.warning("agent lost %s (restarted?); registering again", self.spec.service_id)
+                self._registered.clear()
+                await self._register_with_retry()
+
+    async def _register_with_retry(self) -> None:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(_TRANSIENT),
+            wait=wait_exponential_jitter(initial=0.2, max=self.max_backoff),
+            before_sleep=lambda state: log.warning(
+                "Consul at %s not reachable (attempt %d): %s; retrying",
+                self.client.http.base_uri,
+                state.attempt_number,
+                state.outcome.exception() if state.outcome else "",
+            ),
+        )
+        async for attempt in retrying:
+            with attempt:
+                await asyncio.to_thread(self._register_once)
+        self.registrations += 1
+        self._registered.set()
+        log.info(
+            "registered %s as %s at %s:%d",
+            self.spec.name,
+            self.spec.service_id,
+            self.spec.address,
+            self.spec.port,
+        )
+
+    def _register_once(self) -> None:
+        spec = self.spec
+        ok = self.client.agent.service.register(
+            spec.name,
+            service_id=spec.service_id,
+            address=spec.address,
+            port=spec.port,
+            tags=list(spec.tags) or None,
+            meta=dict(spec.meta) or None,
+            check=spec.check(),
+            replace_existing_checks=True,
+        )
+        if not ok:
+            raise consul.ConsulException(f"agent refused registration of {spec.service_id}")

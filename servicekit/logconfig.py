@@ -10,7 +10,12 @@ from typing import Any
 
 __all__ = ["JsonFormatter", "configure_logging"]
 
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "color_message"}
+# Attributes every LogRecord has (plus uvicorn's ANSI duplicate): not copied as extra fields.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):

@@ -47,7 +47,9 @@ def wait_http(url: str, timeout: float = 20.0, expect_status: int | None = 200) 
     raise TimeoutError(f"{url} not ready after {timeout}s: {last}")
 
 
-def wait_until(predicate: object, timeout: float = 10.0, interval: float = 0.05, what: str = "condition") -> None:
+def wait_until(
+    predicate: object, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"
+) -> None:
     """Poll a zero-argument callable until it returns truthy; raise ``TimeoutError`` otherwise."""
     assert callable(predicate)
     deadline = time.monotonic() + timeout
@@ -85,7 +87,11 @@ class ServiceProcess:
 
     def start(self) -> ServiceProcess:
         self.proc = subprocess.Popen(
-            self.args, env=self.env, cwd=self.cwd, stdout=self.log, stderr=subprocess.STDOUT,
+            self.args,
+            env=self.env,
+            cwd=self.cwd,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         if self.ready_url:

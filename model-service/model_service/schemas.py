@@ -1,0 +1,76 @@
+"""Request and response bodies. Strict: every field required, finite, in range, no extras.
+
+The seed defaulted every field to 0.0, so a missing field silently became 0; here a
+missing, non-numeric (including numeric strings and booleans), NaN/inf, out-of-range or
+unknown field is a 422 whose ``detail[].loc`` names the field.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "MAX_BATCH_ROWS",
+    "BatchPredictionRequest",
+    "BatchPredictionResponse",
+    "GDPGrowthInput",
+    "ModelsResponse",
+    "PredictionResponse",
+]
+
+MAX_BATCH_ROWS = 1000
+_STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class GDPGrowthInput(BaseModel):
+    """One quarter's features (same names and order as the training data)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "gdp_per_capita": 50000,
+                    "unemployment_rate": 5.2,
+                    "gdp_growth_rate_lag": 2.1,
+                    "gdp_growth_rate_ma": 2.3,
+                }
+            ]
+        },
+    )
+
+    gdp_per_capita: float = Field(gt=0, le=1_000_000, description="real GDP per person, dollars")
+    unemployment_rate: float = Field(ge=0, le=100, description="percent")
+    gdp_growth_rate_lag: float = Field(ge=-100, le=100, description="previous quarter's annualized growth, %")
+    gdp_growth_rate_ma: float = Field(
+        ge=-100, le=100, description="mean annualized growth of 4 previous quarters, %"
+    )
+
+
+class PredictionResponse(BaseModel):
+    message: str
+    input: GDPGrowthInput
+    model: str
+    prediction: list[float]
+
+
+class BatchPredictionRequest(BaseModel):
+    model_config = _STRICT
+
+    rows: list[GDPGrowthInput] = Field(min_length=1, max_length=MAX_BATCH_ROWS)
+
+
+class BatchPredictionResponse(BaseModel):
+    message: str
+    model: str
+    count: int
+    predictions: list[float]
+
+
+class ModelsResponse(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    service: str
+    models: list[dict[str, object]]

@@ -1,0 +1,9 @@
+"""Check execution: HTTP/TCP/script probes, success/failure thresholds and the per-check loop."""
+
+from __future__ import annotations
+
+from .probes import http_probe, script_probe, tcp_probe
+from .thresholds import Thresholds
+from .truncate import truncate_output
+
+__all__ = ["Thresholds", "http_probe", "script_probe", "tcp_probe", "truncate_output"]

@@ -1,0 +1,136 @@
+"""Command line: ``python -m devagent --port 8500 [--host 127.0.0.1] [--node NAME] [--log-level info]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+from collections.abc import Sequence
+
+import uvicorn
+
+from .config import AgentConfig
+from .durations import DurationError, parse_duration
+
+__all__ = ["build_parser", "config_from_args", "main"]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"DEVAGENT_{name}", default)
+
+
+def _duration(text: str) -> float:
+    """A Go duration (``30s``, ``100ms``) or plain seconds (``0.5``)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return parse_duration(text) / 1e9
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _flag(name: str) -> bool:
+    return _env(name, "").lower() in ("1", "true", "yes", "on")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m devagent", description="Consul-compatible single-node dev agent"
+    )
+    p.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="bind address (0.0.0.0 in containers)")
+    p.add_argument("--port", type=int, default=int(_env("PORT", "8500")), help="HTTP API port")
+    p.add_argument("--node", default=_env("NODE", socket.gethostname() or "devagent"), help="node name")
+    p.add_argument("--datacenter", default=_env("DATACENTER", "dc1"))
+    p.add_argument("--advertise", default=_env("ADVERTISE", "127.0.0.1"), help="node address in the catalog")
+    p.add_argument(
+        "--log-level",
+        default=_env("LOG_LEVEL", "info"),
+        choices=["trace", "debug", "info", "warning", "warn", "error"],
+    )
+    p.add_argument(
+        "--check-update-interval",
+        type=_duration,
+        default=_env("CHECK_UPDATE_INTERVAL", "5m"),
+        help="delay before output-only check changes reach the catalog (0 = immediately)",
+    )
+    p.add_argument("--check-reap-interval", type=_duration, default=_env("CHECK_REAP_INTERVAL", "30s"))
+    p.add_argument(
+        "--deregister-min",
+        type=_duration,
+        default=_env("DEREGISTER_MIN", "1m"),
+        help="minimum DeregisterCriticalServiceAfter",
+    )
+    p.add_argument("--min-check-interval", type=_duration, default=_env("MIN_CHECK_INTERVAL", "1s"))
+    p.add_argument(
+        "--immediate-first-check",
+        action="store_true",
+        default=_flag("IMMEDIATE_FIRST_CHECK"),
+        help="run interval checks at once instead of after a random part of the interval",
+    )
+    p.add_argument("--default-query-time", type=_duration, default=_env("DEFAULT_QUERY_TIME", "5m"))
+    p.add_argument("--max-query-time", type=_duration, default=_env("MAX_QUERY_TIME", "10m"))
+    p.add_argument("--enable-script-checks", action="store_true", default=_flag("ENABLE_SCRIPT_CHECKS"))
+    p.add_argument(
+        "--kv-key-validation",
+        action="store_true",
+        default=_flag("KV_KEY_VALIDATION"),
+        help="reject KV keys like very recent Consul releases do",
+    )
+    return p
+
+
+def config_from_args(argv: Sequence[str] | None = None) -> AgentConfig:
+    args = build_parser().parse_args(argv)
+
+    # argparse does not run `type` on string defaults taken from the environment for non-str types
+    def dur(value: object) -> float:
+        return value if isinstance(value, float) else _duration(str(value))
+
+    return AgentConfig(
+        host=args.host,
+        port=args.port,
+        node_name=args.node,
+        datacenter=args.datacenter,
+        advertise_addr=args.advertise,
+        log_level="warning" if args.log_level == "warn" else args.log_level,
+        check_update_interval=dur(args.check_update_interval),
+        check_reap_interval=dur(args.check_reap_interval),
+        deregister_min=dur(args.deregister_min),
+        min_check_interval=dur(args.min_check_interval),
+        immediate_first_check=args.immediate_first_check,
+        default_query_time=dur(args.default_query_time),
+        max_query_time=dur(args.max_query_time),
+        enable_script_checks=args.enable_script_checks,
+        kv_key_validation=args.kv_key_validation,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    config = config_from_args(argv)
+    level = "debug" if config.log_level == "trace" else config.log_level
+    logging.basicConfig(level=level.upper(), format="%(asctime)s [%(levelname)s] %(name)s: %(message)s")
+    from .http import DevAgentApp
+
+    app = DevAgentApp(config)
+    logging.getLogger("devagent").info(
+        "devagent listening on http://%s:%d (node %s, dc %s)",
+        config.host,
+        config.port,
+        config.node_name,
+        config.datacenter,
+    )
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        log_level=level,
+        access_log=level == "debug",
+        lifespan="on",
+        server_header=False,
+        http="httptools",
+        loop="uvloop",
+        timeout_graceful_shutdown=2,
+    )

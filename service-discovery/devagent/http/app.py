@@ -1,0 +1,91 @@
+"""The ASGI application: lifespan (check monitors), routing, Consul's 404/405/OPTIONS rules."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from typing import Any
+
+from ..agent import Agent
+from ..config import AgentConfig
+from ..decode import DecodeError
+from ..errors import ApiError
+from .endpoints import register_routes
+from .render import Renderer
+from .request import Receive, Request
+from .response import Response, Send, text_response
+from .router import Router
+
+__all__ = ["DevAgentApp"]
+
+log = logging.getLogger("devagent.http")
+
+_NOT_API = "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'\n"
+_NOT_ENDPOINT = "Invalid URL path: not a recognized HTTP API endpoint\n"
+
+
+class DevAgentApp:
+    """``DevAgentApp(config)`` is an ASGI app; the agent starts its monitors on lifespan startup."""
+
+    def __init__(self, config: AgentConfig | None = None) -> None:
+        self.config = config or AgentConfig()
+        self.agent = Agent(self.config)
+        self.renderer = Renderer(self.agent)
+        self.router = Router()
+        register_routes(self.router, self.agent, self.renderer)
+        self._started = False
+
+    async def startup(self) -> None:
+        if not self._started:
+            self._started = True
+            await self.agent.start()
+
+    async def shutdown(self) -> None:
+        if self._started:
+            self._started = False
+            await self.agent.close()
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if not self._started:  # e.g. httpx.ASGITransport in tests, which sends no lifespan events
+            await self.startup()
+        req = Request(scope, receive)
+        response = await self.dispatch(req)
+        await response.send(send, head_only=req.method == "HEAD")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.startup()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def dispatch(self, req: Request) -> Response:
+        matched = self.router.match(req.path)
+        if matched is None:
+            text = _NOT_ENDPOINT if "/v1/" in req.path else _NOT_API
+            return text_response(404, text)
+        route, rest = matched
+        allow = "OPTIONS," + ",".join(route.methods)
+        method = "GET" if req.method == "HEAD" and "GET" in route.methods else req.method
+        if method == "OPTIONS":
+            return Response(200, b"", {"Allow": allow})
+        if method not in route.methods:
+            return text_response(405, f"method {req.method} not allowed", {"Allow": allow})
+        try:
+            return await route.handler(req, rest)
+        except ApiError as exc:
+            return text_response(exc.status, exc.message, exc.headers)
+        except DecodeError as exc:
+            return text_response(400, f"Request decode failed: {exc}")
+        except Exception as exc:  # Consul answers 500 with the error text; keep the agent alive
+            log.exception("handler failed for %s %s", req.method, req.path)
+            return text_response(500, str(exc) or type(exc).__name__)

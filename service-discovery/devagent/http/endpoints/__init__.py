@@ -1,0 +1,69 @@
+"""Route table: which handler serves which Consul path and methods."""
+
+from __future__ import annotations
+
+from ...agent import Agent
+from ..render import Renderer
+from ..router import Router
+from .agent_checks import AgentChecks
+from .agent_info import AgentInfo
+from .agent_services import AgentServices
+from .catalog import CatalogEndpoints
+from .health import HealthEndpoints
+from .kv import KVEndpoints
+from .ui import UIEndpoints
+
+__all__ = ["register_routes"]
+
+GET = ("GET",)
+PUT = ("PUT",)
+
+
+def register_routes(router: Router, agent: Agent, renderer: Renderer) -> None:
+    svc = AgentServices(agent)
+    router.add("/v1/agent/service/register", PUT, svc.register)
+    router.add("/v1/agent/service/deregister/", PUT, svc.deregister)
+    router.add("/v1/agent/service/maintenance/", PUT, svc.maintenance)
+    router.add("/v1/agent/service/", GET, svc.get)
+    router.add("/v1/agent/services", GET, svc.list_)
+    router.add("/v1/agent/maintenance", PUT, svc.node_maintenance)
+    router.add("/v1/agent/health/service/id/", GET, svc.health_by_id)
+    router.add("/v1/agent/health/service/name/", GET, svc.health_by_name)
+
+    chk = AgentChecks(agent)
+    router.add("/v1/agent/checks", GET, chk.list_)
+    router.add("/v1/agent/check/register", PUT, chk.register)
+    router.add("/v1/agent/check/deregister/", PUT, chk.deregister)
+    router.add("/v1/agent/check/pass/", PUT, chk.pass_)
+    router.add("/v1/agent/check/warn/", PUT, chk.warn)
+    router.add("/v1/agent/check/fail/", PUT, chk.fail)
+    router.add("/v1/agent/check/update/", PUT, chk.update)
+
+    info = AgentInfo(agent)
+    router.add("/v1/agent/self", GET, info.self_)
+    router.add("/v1/agent/members", GET, info.members)
+    router.add("/v1/status/leader", GET, info.leader)
+    router.add("/v1/status/peers", GET, info.peers)
+    router.add("/v1/catalog/datacenters", GET, info.datacenters)
+    router.add("/v1/acl/", ("GET", "PUT", "POST", "DELETE"), info.acl_disabled)
+    router.add("/v1/agent/token/", PUT, info.acl_disabled)
+
+    health = HealthEndpoints(agent, renderer)
+    router.add("/v1/health/service/", GET, health.service)
+    router.add("/v1/health/checks/", GET, health.checks)
+    router.add("/v1/health/state/", GET, health.state)
+    router.add("/v1/health/node/", GET, health.node)
+
+    cat = CatalogEndpoints(agent, renderer)
+    router.add("/v1/catalog/services", GET, cat.services)
+    router.add("/v1/catalog/service/", GET, cat.service)
+    router.add("/v1/catalog/nodes", GET, cat.nodes)
+    router.add("/v1/catalog/node/", GET, cat.node)
+
+    kv = KVEndpoints(agent)
+    router.add("/v1/kv/", ("GET", "PUT", "DELETE"), kv.handle)
+
+    ui = UIEndpoints(agent)
+    router.add("/", GET, ui.root)
+    router.add("/ui", GET, ui.page)
+    router.add("/ui/", GET, ui.page)

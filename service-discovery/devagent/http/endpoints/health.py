@@ -1,0 +1,93 @@
+"""/v1/health/* (contract §4): catalog view, blocking, X-Consul-Index on every answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...agent import Agent
+from ...jsonout import dumps
+from ...model import Check
+from ...views import check_json
+from ..blocking import block
+from ..query import meta_headers, parse_query
+from ..render import Renderer
+from ..request import Request
+from ..response import Response, raw_json
+from .common import node_meta_ok, passing_param, require
+
+__all__ = ["HealthEndpoints"]
+
+
+class HealthEndpoints:
+    def __init__(self, agent: Agent, renderer: Renderer) -> None:
+        self.agent = agent
+        self.renderer = renderer
+        self.catalog = agent.catalog
+
+    def _filter(self, req: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not req.get("filter"):
+            return items
+        from ...bexpr import compile_filter
+
+        match = compile_filter(req.get("filter"))
+        return [i for i in items if match(i)]
+
+    async def service(self, req: Request, name: str) -> Response:
+        require(name, "Missing service name")
+        opts = parse_query(req, self.agent.config)
+        passing = passing_param(req)
+        tags = tuple(t.lower() for t in req.query.get("tag", []))
+        node_ok = node_meta_ok(req, self.catalog.node.meta)
+        index = await block(
+            self.agent.hub,
+            opts,
+            lambda: self.catalog.health_index(name),
+            lambda: self.catalog.watch_keys(name),
+        )
+        headers = meta_headers(index, opts)
+        if req.get("filter"):
+            import json
+
+            entries = json.loads(self.renderer.health_service(name, index, passing, tags, node_ok))
+            return raw_json(dumps(self._filter(req, entries)), headers)
+        return raw_json(self.renderer.health_service(name, index, passing, tags, node_ok), headers)
+
+    def _json(self, check: Check) -> dict[str, Any]:
+        return check_json(check, self.catalog.node.name, self.agent.service_tags(check), True)
+
+    async def checks(self, req: Request, name: str) -> Response:
+        require(name, "Missing service name")
+        opts = parse_query(req, self.agent.config)
+        node_ok = node_meta_ok(req, self.catalog.node.meta)
+        index = await block(
+            self.agent.hub,
+            opts,
+            lambda: self.catalog.health_index(name),
+            lambda: self.catalog.watch_keys(name),
+        )
+        items: list[dict[str, Any]] = []
+        if node_ok:
+            for svc in self.catalog.instances(name):
+                items.extend(self._json(c) for c in self.catalog.checks_of(svc.id))
+        return raw_json(dumps(self._filter(req, items)), meta_headers(index, opts))
+
+    async def state(self, req: Request, state: str) -> Response:
+        require(state, "Missing check state")
+        opts = parse_query(req, self.agent.config)
+        node_ok = node_meta_ok(req, self.catalog.node.meta)
+        index = await block(self.agent.hub, opts, lambda: self.catalog.checks_table, lambda: ["checks"])
+        items = [
+            self._json(c)
+            for c in self.catalog.all_checks()
+            if node_ok and (state == "any" or c.cat_status == state)
+        ]
+        return raw_json(dumps(self._filter(req, items)), meta_headers(index, opts))
+
+    async def node(self, req: Request, node: str) -> Response:
+        require(node, "Missing node name")
+        opts = parse_query(req, self.agent.config)
+        index = await block(self.agent.hub, opts, lambda: self.catalog.checks_table, lambda: ["checks"])
+        items: list[dict[str, Any]] = []
+        if node == self.catalog.node.name:
+            items = [self._json(c) for c in self.catalog.all_checks()]
+        return raw_json(dumps(self._filter(req, items)), meta_headers(index, opts))

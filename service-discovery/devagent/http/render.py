@@ -1,0 +1,108 @@
+"""Cached rendering of catalog-backed responses.
+
+The catalog view is a pure function of the reported index, so whole bodies are cached per
+(query, index); health entries are additionally cached per instance so a change to one
+instance of a 1,000-instance service re-renders one fragment, not a thousand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from ..agent import Agent
+from ..jsonout import fragment, join_array
+from ..model import PASSING, Check, Service
+from ..views import check_json, health_entry, service_node
+
+__all__ = ["Renderer"]
+
+_MAX_BODIES = 2048
+
+
+class Renderer:
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self._bodies: dict[Hashable, tuple[int, bytes]] = {}
+        self._entries: dict[str, tuple[tuple[int, int, int], bytes]] = {}
+
+    def cached(self, key: Hashable, index: int) -> bytes | None:
+        hit = self._bodies.get(key)
+        return hit[1] if hit is not None and hit[0] == index else None
+
+    def store(self, key: Hashable, index: int, body: bytes) -> bytes:
+        if len(self._bodies) >= _MAX_BODIES:
+            self._bodies.clear()
+        self._bodies[key] = (index, body)
+        return body
+
+    # -- health --------------------------------------------------------------------------------
+    def _checks_for(self, svc: Service) -> list[Check]:
+        cat = self.agent.catalog
+        return cat.sorted_node_checks() + cat.checks_of(svc.id)
+
+    def _entry_fragment(self, svc: Service) -> bytes:
+        cat = self.agent.catalog
+        version = (svc.modify_index, cat.instance_version.get(svc.id, 0), cat.node_version)
+        hit = self._entries.get(svc.id)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        node = cat.node
+        checks = [
+            check_json(c, node.name, svc.tags if c.service_id else [], True) for c in self._checks_for(svc)
+        ]
+        frag = fragment(health_entry(node, svc, checks))
+        if len(self._entries) > 4 * max(len(cat.services), 256):
+            self._entries.clear()
+        self._entries[svc.id] = (version, frag)
+        return frag
+
+    def forget(self, service_id: str) -> None:
+        self._entries.pop(service_id, None)
+
+    def health_service(
+        self, name: str, index: int, passing: bool, tags: tuple[str, ...], node_ok: bool
+    ) -> bytes:
+        key = ("health", name, passing, tags, node_ok)
+        body = self.cached(key, index)
+        if body is not None:
+            return body
+        instances = self.agent.catalog.instances(name) if node_ok else []
+        if tags:
+            instances = [s for s in instances if _has_tags(s, tags)]
+        if passing:
+            instances = _swap_filter(
+                instances, lambda s: all(c.cat_status == PASSING for c in self._checks_for(s))
+            )
+        return self.store(key, index, join_array([self._entry_fragment(s) for s in instances]))
+
+    # -- catalog -------------------------------------------------------------------------------
+    def catalog_service(self, name: str, index: int, tags: tuple[str, ...], node_ok: bool) -> bytes:
+        key = ("catalog", name, tags, node_ok)
+        body = self.cached(key, index)
+        if body is not None:
+            return body
+        cat = self.agent.catalog
+        instances = cat.instances(name) if node_ok else []
+        if tags:
+            instances = [s for s in instances if _has_tags(s, tags)]
+        return self.store(key, index, join_array([fragment(service_node(cat.node, s)) for s in instances]))
+
+
+def _has_tags(svc: Service, wanted: tuple[str, ...]) -> bool:
+    have = {t.lower() for t in svc.tags}
+    return all(t in have for t in wanted)
+
+
+def _swap_filter(items: list[Service], keep: Any) -> list[Service]:
+    """Consul removes non-passing entries by swapping them with the tail (order may change)."""
+    out = list(items)
+    n = len(out)
+    i = 0
+    while i < n:
+        if not keep(out[i]):
+            out[i], out[n - 1] = out[n - 1], out[i]
+            n -= 1
+            continue
+        i += 1
+    return out[:n]

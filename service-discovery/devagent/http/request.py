@@ -1,0 +1,57 @@
+"""A minimal request object over an ASGI scope."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ..errors import ApiError
+
+__all__ = ["Request"]
+
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+
+
+class Request:
+    def __init__(self, scope: MutableMapping[str, Any], receive: Receive) -> None:
+        self.scope = scope
+        self._receive = receive
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.raw_query: str = scope.get("query_string", b"").decode("latin-1")
+        self.query: dict[str, list[str]] = {}
+        for key, value in parse_qsl(self.raw_query, keep_blank_values=True):
+            self.query.setdefault(key, []).append(value)
+        self.headers: dict[str, str] = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
+
+    def has(self, name: str) -> bool:
+        return name in self.query
+
+    def get(self, name: str, default: str = "") -> str:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    async def body(self, limit: int | None = None) -> bytes:
+        """Read the whole body; with ``limit`` raise 413 (Consul's KV message) when it is exceeded."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        data = b"".join(chunks)
+        if limit is not None and len(data) > limit:
+            raise ApiError(
+                413,
+                f"Request body({len(data)} bytes) too large, max size: {limit} bytes. See "
+                "https://developer.hashicorp.com/docs/agent/config/config-files#kv_max_value_size.",
+            )
+        return data

@@ -1,0 +1,73 @@
+"""Seed routes for predictions: ``POST /api/predict/gdp_growth_rate``, ``GET /api/predict/services``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request, Response
+
+from ..discovery.instance import Instance
+from ..observability.access import request_id_of
+from ..upstream import NoHealthyInstance
+from .deps import CoreDep
+from .errors import UPSTREAM_ERRORS
+from .schemas import GDPGrowthRequest, PredictServices
+
+__all__ = ["model_matcher", "router"]
+
+router = APIRouter(tags=["predict"])
+
+
+def model_matcher(model: str) -> Callable[[Instance], bool]:
+    """Instance filter: the instance serves ``model`` (tag ``model:<name>`` or meta ``model``)."""
+
+    def matches(inst: Instance) -> bool:
+        return inst.meta.get("model") == model or f"model:{model}" in inst.tags
+
+    return matches
+
+
+@router.post(
+    "/api/predict/gdp_growth_rate",
+    summary="Predict GDP growth on one healthy model instance",
+    description="Validated here (422 names the field), forwarded to a model instance chosen by the "
+    "balancer; its JSON body and status are returned unchanged. With ``model`` only instances serving "
+    "that model are used.",
+    responses=UPSTREAM_ERRORS,
+)
+async def predict(body: GDPGrowthRequest, request: Request, core: CoreDep) -> Response:
+    service = core.settings.model_service_name
+    request.scope["gateway.service"] = service
+    try:
+        resp = await core.client.request(
+            service,
+            "POST",
+            "/api/predict/gdp_growth_rate",
+            headers={"Content-Type": "application/json", "X-Request-ID": request_id_of(request.scope)},
+            body=json.dumps(body.features()).encode(),
+            instance_filter=model_matcher(body.model) if body.model else None,
+        )
+    except NoHealthyInstance as exc:
+        if body.model:
+            exc.detail = f"no healthy instance of service '{service}' serves model '{body.model}'"
+        raise
+    request.scope["gateway.instance"] = resp.instance.id
+    request.scope["gateway.attempts"] = resp.attempts
+    return Response(
+        resp.body,
+        status_code=resp.status,
+        media_type=resp.headers.get("Content-Type", "application/json"),
+    )
+
+
+@router.get(
+    "/api/predict/services",
+    summary="Healthy model instances",
+    response_model=PredictServices,
+    response_model_by_alias=True,
+)
+async def predict_services(core: CoreDep) -> PredictServices:
+    service = core.settings.model_service_name
+    names = [i.hostport for i in core.discovery.table.instances(service)]
+    return PredictServices.model_validate({"Services:": names, "services": names, "service": service})

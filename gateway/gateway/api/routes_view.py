@@ -1,0 +1,48 @@
+"""``GET /api/routes``: the routing table as the gateway uses it (the dashboard's data)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..core import GatewayCore
+from .deps import CoreDep
+from .schemas import InstanceView, RoutesView, ServiceView
+
+__all__ = ["router", "routes_view"]
+
+router = APIRouter(tags=["gateway"])
+
+
+def routes_view(core: GatewayCore) -> RoutesView:
+    table = core.discovery.table
+    status = core.discovery.status()
+    inflight = core.balancer.inflight
+    services = []
+    for name in table.names():
+        insts = table.instances(name)
+        ejected = core.ejector.ejected_ids(insts)
+        services.append(
+            ServiceView(
+                name=name,
+                balancer=core.balancer.policy(name, insts),
+                ejected=ejected,
+                instances=[
+                    InstanceView(**i.to_dict(), in_flight=inflight.get(i.id), ejected=i.id in ejected)
+                    for i in insts
+                ],
+            )
+        )
+    return RoutesView(
+        discovery=status["discovery"],
+        table_age_s=status["table_age_s"],
+        table_built_s_ago=status["table_built_s_ago"],
+        table_index=status["table_index"],
+        default_balancer=core.balancer.default,
+        services=services,
+        details=status,
+    )
+
+
+@router.get("/api/routes", summary="Routing table: services, instances, balancer, ejected, table age")
+async def get_routes(core: CoreDep) -> RoutesView:
+    return routes_view(core)

@@ -1,0 +1,101 @@
+"""Typed request/response bodies of the gateway's own routes (shown in /docs)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ErrorBody",
+    "GDPGrowthRequest",
+    "InstanceView",
+    "ModelsAvailable",
+    "PredictServices",
+    "RoutesView",
+    "ServiceView",
+]
+
+# Strict: a JSON number (int or float), never a string or bool; NaN and infinities refused.
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+class ErrorBody(BaseModel):
+    detail: Any = Field(description="what went wrong")
+    service: str | None = Field(default=None, description="the upstream service concerned")
+
+
+class GDPGrowthRequest(BaseModel):
+    """Features of one quarter; every number required and finite. ``model`` picks instances."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "gdp_per_capita": 50000,
+                    "unemployment_rate": 5.2,
+                    "gdp_growth_rate_lag": 2.1,
+                    "gdp_growth_rate_ma": 2.3,
+                }
+            ]
+        },
+    )
+
+    gdp_per_capita: Finite = Field(description="real GDP per person")
+    unemployment_rate: Finite = Field(description="percent")
+    gdp_growth_rate_lag: Finite = Field(description="previous quarter's growth, %")
+    gdp_growth_rate_ma: Finite = Field(description="moving average of growth, %")
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.\-]+$",
+        description="only instances serving this model (Consul tag 'model:<name>' or meta 'model')",
+    )
+
+    def features(self) -> dict[str, float]:
+        return self.model_dump(exclude={"model"})
+
+
+class ModelsAvailable(BaseModel):
+    models_by_service: dict[str, list[str]] = Field(description="'addr:port' → model names it serves")
+    services: list[str] = Field(description="instances that answered, 'addr:port'")
+    errors: dict[str, str] = Field(default_factory=dict, description="instances that did not answer, and why")
+
+
+class PredictServices(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    services_seed: list[str] = Field(alias="Services:", description="seed-compatible key (same list)")
+    services: list[str] = Field(description="healthy model instances, 'addr:port'")
+    service: str = Field(description="the Consul service name of the models")
+
+
+class InstanceView(BaseModel):
+    id: str
+    address: str
+    port: int
+    url: str
+    tags: list[str]
+    meta: dict[str, str]
+    weights: dict[str, int]
+    in_flight: int
+    ejected: bool
+
+
+class ServiceView(BaseModel):
+    name: str
+    balancer: str
+    instances: list[InstanceView]
+    ejected: list[str]
+
+
+class RoutesView(BaseModel):
+    discovery: str = Field(description="ok | degraded | starting")
+    table_age_s: float = Field(description="seconds the table may be stale (0 while in sync)")
+    table_built_s_ago: float
+    table_index: int
+    default_balancer: str
+    services: list[ServiceView]
+    details: dict[str, Any] = Field(default_factory=dict)

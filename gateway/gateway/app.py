@@ -1,0 +1,137 @@
+"""The gateway application factory.
+
+``create_app(settings, extensions)`` returns a FastAPI app whose lifespan builds the
+``GatewayCore`` (discovery watchers, upstream session), starts each extension with
+``await ext.start(core)``, then registers the gateway in Consul (servicekit). Shutdown runs
+the other way: deregister, ``ext.stop()`` in reverse order, stop the core.
+
+``/svc/{service}/{path}`` is served by a raw ASGI handler placed in front of FastAPI's router
+(the hot path skips routing and validation); its FastAPI route exists for ``/docs`` and
+reaches the same handler.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from servicekit import HealthReport, create_service_app
+
+from .api import dashboard, metrics_route, models, predict, proxy_docs, routes_view, statistics
+from .core import GatewayCore
+from .extension import GatewayExtension
+from .observability.access import AccessMiddleware
+from .proxy.asgi import ProxyMiddleware
+from .settings import GatewaySettings
+from .upstream import UpstreamError
+
+__all__ = ["DEFAULT_EXTENSIONS", "ExtensionFactory", "create_app"]
+
+log = logging.getLogger("gateway.app")
+
+ExtensionFactory = Callable[[GatewaySettings], GatewayExtension]
+
+# Extensions loaded when ``create_app(extensions=None)`` (e.g. by ``python -m gateway``).
+# Other packages of the gateway append their factory here, at import of this module's
+# neighbours, e.g. in gateway/gateway/extensions.py or their own module:
+#     DEFAULT_EXTENSIONS.append(lambda settings: FlowsExtension(settings))
+# Each factory takes the GatewaySettings and returns a GatewayExtension.
+DEFAULT_EXTENSIONS: list[ExtensionFactory] = []
+
+_TITLE = "gateway"
+_DESCRIPTION = (
+    "Consul-backed service-discovery gateway: routes to passing instances from a cached routing "
+    "table (blocking-query watchers), balances (random, round_robin, least_in_flight, p2c), retries "
+    "connect failures on another instance and ejects failing instances."
+)
+
+
+def _readiness(app: FastAPI) -> Callable[[], HealthReport]:
+    def probe() -> HealthReport:
+        core: GatewayCore | None = getattr(app.state, "core", None)
+        if core is None or not core.discovery.ready:
+            details = core.discovery.status() if core is not None else {}
+            return HealthReport("starting", {**details, "reason": "no routing table yet"})
+        status = core.discovery.status()
+        return HealthReport("ok" if core.discovery.healthy else "degraded", status)
+
+    return probe
+
+
+def _load_default_extensions(settings: GatewaySettings) -> list[GatewayExtension]:
+    # Importing the extension modules registers their factories in DEFAULT_EXTENSIONS.
+    from . import extensions as _extensions  # noqa: F401
+
+    return [factory(settings) for factory in DEFAULT_EXTENSIONS]
+
+
+def create_app(
+    settings: GatewaySettings | None = None, extensions: Sequence[GatewayExtension] | None = None
+) -> FastAPI:
+    """Build the gateway app; ``extensions=None`` loads ``DEFAULT_EXTENSIONS``."""
+    settings = settings or GatewaySettings()
+    exts = list(extensions) if extensions is not None else _load_default_extensions(settings)
+    started: list[GatewayExtension] = []
+    holder: dict[str, FastAPI] = {}
+
+    async def on_startup(app: FastAPI) -> None:
+        core = GatewayCore(settings)
+        await core.start()
+        app.state.core = core
+        for ext in exts:
+            await ext.start(core)
+            started.append(ext)
+            log.info("extension %s started", getattr(ext, "name", type(ext).__name__))
+
+    async def on_shutdown(app: FastAPI) -> None:
+        while started:
+            ext = started.pop()
+            try:
+                await ext.stop()
+            except Exception:
+                log.exception("extension %s failed to stop", getattr(ext, "name", type(ext).__name__))
+        core: GatewayCore | None = getattr(app.state, "core", None)
+        if core is not None:
+            await core.stop()
+
+    routers = [
+        predict.router,
+        models.router,
+        routes_view.router,
+        dashboard.router,
+        statistics.router,
+        metrics_route.router,
+        proxy_docs.router,
+    ]
+    for ext in exts:
+        routers.extend(ext.routers())
+
+    def probe() -> HealthReport:
+        return _readiness(holder["app"])()
+
+    app = create_service_app(
+        settings,
+        title=_TITLE,
+        description=_DESCRIPTION,
+        routers=routers,
+        readiness=probe,
+        tags=["gateway"],
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+    )
+    holder["app"] = app
+    app.state.core = None
+    app.state.extensions = exts
+
+    @app.exception_handler(UpstreamError)
+    async def _upstream_error(_request: Request, exc: UpstreamError) -> JSONResponse:
+        return JSONResponse(exc.to_body(), status_code=exc.status_code)
+
+    # Order: the access middleware sees every request (ids, logs, metrics); the proxy
+    # middleware then answers /svc/... without entering FastAPI's router.
+    app.add_middleware(ProxyMiddleware)
+    app.add_middleware(AccessMiddleware, settings=settings)
+    return app

@@ -1,0 +1,80 @@
+"""One routable replica, as read from ``/v1/health/service/<name>?passing``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["Instance"]
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+_NO_WEIGHTS: Mapping[str, int] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """An immutable service instance; ``url`` is its base URL (``http://addr:port``)."""
+
+    service: str
+    id: str
+    address: str
+    port: int
+    tags: tuple[str, ...] = ()
+    meta: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    weights: Mapping[str, int] = field(default_factory=lambda: _NO_WEIGHTS)
+    url: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.url:
+            host = f"[{self.address}]" if ":" in self.address else self.address
+            object.__setattr__(self, "url", f"http://{host}:{self.port}")
+
+    def __hash__(self) -> int:  # meta/weights are read-only mappings, not hashable
+        return hash((self.service, self.id, self.address, self.port, self.tags))
+
+    @property
+    def hostport(self) -> str:
+        """``addr:port``, the key the seed's endpoints use."""
+        return f"{self.address}:{self.port}"
+
+    def tag_value(self, key: str) -> str | None:
+        """Value of a ``key=value`` or ``key:value`` tag, else ``None``."""
+        for tag in self.tags:
+            for sep in ("=", ":"):
+                prefix = key + sep
+                if tag.startswith(prefix):
+                    return tag[len(prefix) :]
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "address": self.address,
+            "port": self.port,
+            "url": self.url,
+            "tags": list(self.tags),
+            "meta": dict(self.meta),
+            "weights": dict(self.weights),
+        }
+
+    @classmethod
+    def from_health_entry(cls, entry: Mapping[str, Any]) -> Instance | None:
+        """Parse one health-endpoint entry; ``None`` if it has no usable address or port."""
+        svc = entry.get("Service") or {}
+        node = entry.get("Node") or {}
+        address = svc.get("Address") or node.get("Address") or ""
+        port = int(svc.get("Port") or 0)
+        if not address or port <= 0:
+            return None
+        weights = svc.get("Weights") or {}
+        return cls(
+            service=str(svc.get("Service", "")),
+            id=str(svc.get("ID") or f"{address}:{port}"),
+            address=str(address),
+            port=port,
+            tags=tuple(str(t) for t in (svc.get("Tags") or ())),
+            meta=MappingProxyType({str(k): str(v) for k, v in (svc.get("Meta") or {}).items()}),
+            weights=MappingProxyType({str(k): int(v) for k, v in weights.items()}),
+        )

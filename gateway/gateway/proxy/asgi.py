@@ -1,0 +1,175 @@
+"""``/svc/{service}/{path}``: the generic proxy as a raw ASGI handler in front of FastAPI.
+
+Any method; the query string and body pass through; hop-by-hop headers are removed and
+X-Forwarded-For/Proto/Host and X-Request-ID added. Request bodies up to
+``buffer_request_max`` bytes (with a Content-Length) are read first so a failed connect can
+be retried on another instance; larger or chunked bodies are streamed to the upstream.
+Responses with a small Content-Length are sent in one piece, others streamed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..core import GatewayCore
+from ..upstream import UpstreamError
+from .headers import forward_request_headers, forward_response_headers
+
+__all__ = ["PREFIX", "ProxyMiddleware", "proxy_request"]
+
+log = logging.getLogger("gateway.proxy")
+
+PREFIX = "/svc/"
+_PREFIX_B = PREFIX.encode()
+_BUFFER_RESPONSE_MAX = 256 * 1024
+
+
+class _ClientGone(Exception):
+    pass
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any], request_id: str = "") -> None:
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+
+
+async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message: Message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone()
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+def _split(scope: Scope) -> tuple[str, str] | None:
+    raw: bytes = scope.get("raw_path") or scope["path"].encode()
+    rest = raw[len(_PREFIX_B) :]
+    service, slash, tail = rest.partition(b"/")
+    if not service:
+        return None
+    from urllib.parse import unquote
+
+    return unquote(service.decode("latin-1")), "/" + tail.decode("latin-1") if slash else "/"
+
+
+async def proxy_request(core: GatewayCore, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one ``/svc/...`` request (the ASGI scope's path starts with ``/svc/``)."""
+    request_id: str = scope.get("gateway.request_id", "")
+    parts = _split(scope)
+    if parts is None:
+        await send_json(send, 404, {"detail": "use /svc/{service}/{path}", "service": None})
+        return
+    service, path = parts
+    scope["gateway.service"] = service
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    length: int | None = None
+    chunked = False
+    for name, value in headers:
+        if name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                await send_json(send, 400, {"detail": "invalid Content-Length", "service": service})
+                return
+        elif name == b"transfer-encoding":
+            chunked = True
+    settings = core.settings
+    body: bytes | AsyncIterator[bytes] | None
+    try:
+        if length is not None and length <= settings.buffer_request_max:
+            body = await _read_body(receive) if length else None
+        elif length is not None or chunked:
+            body = _stream_body(receive)
+        else:
+            body = None
+    except _ClientGone:
+        return
+    client = scope.get("client")
+    fwd = forward_request_headers(
+        headers,
+        client_ip=client[0] if client else None,
+        scheme=scope.get("scheme", "http"),
+        request_id=request_id,
+    )
+    qs: bytes = scope.get("query_string", b"")
+    try:
+        resp = await core.client.request(
+            service, scope["method"], path, query=qs.decode("latin-1"), headers=fwd, body=body, stream=True
+        )
+    except UpstreamError as exc:
+        await send_json(send, exc.status_code, exc.to_body())
+        return
+    except _ClientGone:
+        return
+    scope["gateway.instance"] = resp.instance.id
+    scope["gateway.attempts"] = resp.attempts
+    upstream_len = resp.headers.get("Content-Length")
+    small = upstream_len is not None and upstream_len.isdigit() and int(upstream_len) <= _BUFFER_RESPONSE_MAX
+    try:
+        if small or scope["method"] == "HEAD":
+            data = await resp.read() if scope["method"] != "HEAD" else b""
+            if scope["method"] == "HEAD":
+                await resp.aclose()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": resp.status,
+                    "headers": forward_response_headers(resp.raw_headers, keep_length=True),
+                }
+            )
+            await send({"type": "http.response.body", "body": data})
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": resp.status,
+                "headers": forward_response_headers(resp.raw_headers, keep_length=upstream_len is not None),
+            }
+        )
+        async for chunk in resp:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    except Exception as exc:  # upstream broke mid-body, or the client left: nothing more to send
+        log.warning("streaming %s%s from %s aborted: %s", service, path, resp.instance.id, exc)
+        raise
+    finally:
+        await resp.aclose()
+
+
+class ProxyMiddleware:
+    """Answers ``/svc/...`` itself; everything else goes on to FastAPI."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
+            core: GatewayCore | None = getattr(scope["app"].state, "core", None)
+            if core is None:
+                await send_json(send, 503, {"detail": "gateway is starting", "service": None})
+                return
+            await proxy_request(core, scope, receive, send)
+            return
+        await self.app(scope, receive, send)

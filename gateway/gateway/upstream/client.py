@@ -1,0 +1,432 @@
+"""Calls to upstream services: balancing, retries on another instance, passive ejection.
+
+``ServiceClient.request(service, ...)`` reads the current routing table (never Consul), drops
+ejected instances, lets the balancer pick one and sends the request over one shared aiohttp
+session. Failures where the instance certainly did not process the request (connect
+refused/timed out; and, unless disabled, a connection closed before any response byte) are
+retried on a *different* instance, bounded by ``retry_attempts`` and ``retry_deadline``
+(tenacity). Timeouts after the request was sent are not retried (the upstream may be working
+on it) and become ``UpstreamTimeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from multidict import CIMultiDict
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
+from yarl import URL
+
+from ..balancing.balancer import Balancer
+from ..discovery.instance import Instance
+from ..discovery.table import RoutingTable
+from ..observability.metrics import GatewayMetrics
+from ..observability.stats import StatisticsStore
+from .ejection import Ejector
+from .errors import NoHealthyInstance, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from .response import UpstreamResponse
+
+__all__ = ["Body", "HeaderInput", "InstanceFilter", "ServiceClient"]
+
+log = logging.getLogger("gateway.upstream")
+
+Body = bytes | AsyncIterable[bytes] | None
+HeaderInput = Mapping[str, str] | Sequence[tuple[str, str]] | None
+InstanceFilter = Callable[[Instance], bool]
+
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# aiohttp would otherwise add these; a proxy forwards exactly what it was given.
+_SKIP_AUTO = frozenset({"User-Agent", "Accept-Encoding", "Accept", "Content-Type"})
+
+
+class _Retryable(Exception):
+    """Internal: this attempt failed in a way that is safe to retry elsewhere."""
+
+    def __init__(self, error: UpstreamError) -> None:
+        super().__init__(error.detail)
+        self.error = error
+
+
+class _ReplayGuard:
+    """Wraps a streamed request body and remembers whether any byte was consumed."""
+
+    def __init__(self, source: AsyncIterable[bytes]) -> None:
+        self.source = source
+        self.started = False
+
+    async def __aiter__(self) -> Any:
+        self.started = True
+        async for chunk in self.source:
+            yield chunk
+
+
+class ServiceClient:
+    """Upstream caller shared by every gateway route and extension."""
+
+    def __init__(
+        self,
+        table: Callable[[], RoutingTable],
+        balancer: Balancer,
+        ejector: Ejector,
+        *,
+        timeout: float = 30.0,
+        connect_timeout: float = 1.0,
+        attempts: int = 3,
+        deadline: float = 5.0,
+        retry_unanswered: bool = True,
+        pool_size: int = 512,
+        metrics: GatewayMetrics | None = None,
+        stats: StatisticsStore | None = None,
+    ) -> None:
+        self._table = table
+        self.balancer = balancer
+        self.ejector = ejector
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.attempts = attempts
+        self.deadline = deadline
+        self.retry_unanswered = retry_unanswered
+        self.pool_size = pool_size
+        self.metrics = metrics
+        self.stats = stats
+        self._session: aiohttp.ClientSession | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.pool_size, limit_per_host=0, ttl_dns_cache=60),
+                auto_decompress=False,  # pass bodies through byte for byte
+                skip_auto_headers=_SKIP_AUTO,
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # ---------------------------------------------------------------- public API
+    async def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | Sequence[tuple[str, str]] | str | None = None,
+        headers: HeaderInput = None,
+        body: Body = None,
+        timeout: float | None = None,
+        instance_filter: InstanceFilter | None = None,
+        stream: bool = False,
+        attempts: int | None = None,
+    ) -> UpstreamResponse:
+        """Send ``method path`` to one passing instance of ``service``; see the module docstring.
+
+        ``path`` starts with ``/`` and is already percent-encoded; ``query`` is a mapping, pairs
+        or an encoded query string. Raises ``NoHealthyInstance`` (503), ``UpstreamTimeout`` (504)
+        or ``UpstreamUnavailable`` (502); upstream 4xx/5xx are returned.
+
+            resp = await client.request("echo-service", "POST", "/echo", body=b'{"a": 1}')
+            resp.status, resp.json(), resp.instance.url, resp.attempts
+        """
+        instances = self._table().instances(service)
+        policy = self.balancer.policy(service, instances) if instances else None
+        if instance_filter is not None:
+            instances = tuple(i for i in instances if instance_filter(i))
+        if not instances:
+            raise NoHealthyInstance(service, f"no healthy instance of service '{service}'")
+        return await self._call(
+            service, instances, method, path, query, headers, body, timeout, stream, attempts, policy
+        )
+
+    async def request_instance(
+        self,
+        instance: Instance,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | Sequence[tuple[str, str]] | str | None = None,
+        headers: HeaderInput = None,
+        body: Body = None,
+        timeout: float | None = None,
+        stream: bool = False,
+    ) -> UpstreamResponse:
+        """One attempt to exactly this instance (no balancing, no retry)."""
+        return await self._call(
+            instance.service, (instance,), method, path, query, headers, body, timeout, stream, 1, None
+        )
+
+    async def request_direct(
+        self,
+        host: str,
+        port: int,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | Sequence[tuple[str, str]] | str | None = None,
+        headers: HeaderInput = None,
+        body: Body = None,
+        timeout: float | None = None,
+        stream: bool = False,
+        attempts: int = 1,
+        label: str | None = None,
+    ) -> UpstreamResponse:
+        """Call a fixed ``host:port`` (e.g. an OPEA node given by address); same errors and response.
+
+        Connect failures are retried on the same address up to ``attempts`` times.
+        """
+        name = label or f"{host}:{port}"
+        inst = Instance(service=name, id=f"{host}:{port}", address=host, port=port)
+        return await self._call(
+            name,
+            (inst,) * attempts,
+            method,
+            path,
+            query,
+            headers,
+            body,
+            timeout,
+            stream,
+            attempts,
+            None,
+            same_target_ok=True,
+        )
+
+    # ---------------------------------------------------------------- internals
+    async def _call(
+        self,
+        service: str,
+        instances: tuple[Instance, ...],
+        method: str,
+        path: str,
+        query: Mapping[str, str] | Sequence[tuple[str, str]] | str | None,
+        headers: HeaderInput,
+        body: Body,
+        timeout: float | None,
+        stream: bool,
+        attempts: int | None,
+        policy: str | None,
+        *,
+        same_target_ok: bool = False,
+    ) -> UpstreamResponse:
+        method = method.upper()
+        max_attempts = max(1, min(attempts or self.attempts, len(instances)))
+        qs = _encode_query(query)
+        hdrs = CIMultiDict(headers.items() if isinstance(headers, Mapping) else (headers or ()))
+        guard = _ReplayGuard(body) if body is not None and not isinstance(body, bytes) else None
+        send_body: Any = guard if guard is not None else body
+        tried: set[str] = set()
+        count = 0
+
+        async def attempt() -> UpstreamResponse:
+            nonlocal count
+            count += 1
+            inst = self._choose(service, instances, tried, policy, same_target_ok)
+            tried.add(inst.id)
+            return await self._send(
+                service, inst, instances, method, path, qs, hdrs, send_body, timeout, stream, count, guard
+            )
+
+        try:
+            try:
+                return await attempt()  # fast path: no retry machinery unless it is needed
+            except _Retryable as first:
+                if max_attempts <= 1 or not self._can_retry(instances, tried, same_target_ok):
+                    raise first.error from None
+                if self.metrics:
+                    self.metrics.retries.labels(service).inc()
+                log.info("retrying %s %s on another instance of %s: %s", method, path, service, first)
+            retrying = AsyncRetrying(
+                stop=stop_after_attempt(max_attempts - 1) | stop_after_delay(self.deadline),
+                retry=retry_if_exception_type(_Retryable),
+                before_sleep=lambda _s: self.metrics.retries.labels(service).inc() if self.metrics else None,
+                reraise=True,
+            )
+            try:
+                async for retry in retrying:
+                    with retry:
+                        if not self._can_retry(instances, tried, same_target_ok):
+                            raise UpstreamUnavailable(
+                                service, f"no other instance of '{service}' left to try", attempts=count
+                            )
+                        return await attempt()
+            except _Retryable as last:
+                raise last.error from None
+            raise UpstreamUnavailable(service, f"'{service}' unreachable", attempts=count)  # pragma: no cover
+        except UpstreamError as exc:
+            exc.attempts = count
+            if self.metrics:
+                self.metrics.upstream_errors.labels(service, type(exc).__name__).inc()
+            raise
+
+    def _can_retry(self, instances: tuple[Instance, ...], tried: set[str], same_target_ok: bool) -> bool:
+        return same_target_ok or any(i.id not in tried for i in instances)
+
+    def _choose(
+        self,
+        service: str,
+        instances: tuple[Instance, ...],
+        tried: set[str],
+        policy: str | None,
+        same_target_ok: bool,
+    ) -> Instance:
+        if same_target_ok:
+            return instances[0]
+        fresh = [i for i in instances if i.id not in tried] if tried else list(instances)
+        healthy = self.ejector.filter(fresh)
+        # Everything ejected? Use the ejected ones rather than refuse: Consul says they pass.
+        candidates = healthy or fresh
+        if not candidates:
+            raise UpstreamUnavailable(service, f"no other instance of '{service}' left to try")
+        return candidates[0] if len(candidates) == 1 else self.balancer.pick(service, candidates, policy)
+
+    async def _send(
+        self,
+        service: str,
+        inst: Instance,
+        siblings: tuple[Instance, ...],
+        method: str,
+        path: str,
+        qs: str,
+        headers: CIMultiDict[str],
+        body: Any,
+        timeout: float | None,
+        stream: bool,
+        attempt_no: int,
+        guard: _ReplayGuard | None,
+    ) -> UpstreamResponse:
+        url = URL(f"{inst.url}{path}?{qs}" if qs else f"{inst.url}{path}", encoded=True)
+        total = timeout or self.timeout
+        client_timeout = aiohttp.ClientTimeout(
+            total=None if stream else total,
+            sock_connect=min(self.connect_timeout, total),
+            sock_read=total if stream else None,
+        )
+        inflight = self.balancer.inflight
+        inflight.begin(inst.id)
+        started = time.perf_counter()
+        finished = False
+
+        def done(ok: bool) -> None:
+            nonlocal finished
+            if finished:
+                return
+            finished = True
+            inflight.end(inst.id)
+            elapsed = time.perf_counter() - started
+            if self.stats:
+                self.stats.observe("service", service, elapsed, not ok)
+            if self.metrics:
+                self.metrics.upstream_seconds.labels(service).observe(elapsed)
+
+        try:
+            raw = await self.session.request(
+                method, url, headers=headers, data=body, timeout=client_timeout, allow_redirects=False
+            )
+        except Exception as exc:
+            done(False)
+            mapped = self._classify(service, inst, siblings, method, exc, guard)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        except BaseException:
+            done(False)
+            raise
+        if not stream:
+            try:
+                data = await raw.read()
+            except Exception as exc:
+                raw.close()
+                done(False)
+                mapped = self._classify(service, inst, siblings, method, exc, None, sent=True)
+                if mapped is None:
+                    raise
+                raise mapped from exc
+            except BaseException:
+                raw.close()
+                done(False)
+                raise
+            finally:
+                raw.release()
+            done(True)
+            self.ejector.success(inst.id)
+            return UpstreamResponse(
+                status=raw.status,
+                headers=raw.headers,
+                raw_headers=raw.raw_headers,
+                instance=inst,
+                attempts=attempt_no,
+                body=data,
+            )
+        self.ejector.success(inst.id)
+        return UpstreamResponse(
+            status=raw.status,
+            headers=raw.headers,
+            raw_headers=raw.raw_headers,
+            instance=inst,
+            attempts=attempt_no,
+            raw=raw,
+            on_close=done,
+        )
+
+    def _classify(
+        self,
+        service: str,
+        inst: Instance,
+        siblings: tuple[Instance, ...],
+        method: str,
+        exc: Exception,
+        guard: _ReplayGuard | None,
+        *,
+        sent: bool = False,
+    ) -> Exception | None:
+        """Map an aiohttp failure to a typed error, wrapped in ``_Retryable`` when safe to retry."""
+        body_replayable = guard is None or not guard.started
+        where = f"{inst.address}:{inst.port}"
+        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+            self._failed(service, inst, siblings)
+            err: UpstreamError = UpstreamUnavailable(
+                service, f"cannot connect to '{service}' instance {where}: {_short(exc)}"
+            )
+            return _Retryable(err) if body_replayable else err
+        if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+            self._failed(service, inst, siblings)
+            return UpstreamTimeout(service, f"'{service}' instance {where} did not answer in time")
+        if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError) and not sent:
+            # Closed before any response byte: a killed replica, or a stale keep-alive connection.
+            self._failed(service, inst, siblings)
+            err = UpstreamUnavailable(service, f"'{service}' instance {where} closed the connection")
+            unanswered_ok = method in _IDEMPOTENT or self.retry_unanswered
+            return _Retryable(err) if body_replayable and unanswered_ok else err
+        if isinstance(exc, aiohttp.ClientError | OSError | asyncio.IncompleteReadError):
+            self._failed(service, inst, siblings)
+            return UpstreamUnavailable(service, f"'{service}' instance {where} failed: {_short(exc)}")
+        return None
+
+    def _failed(self, service: str, inst: Instance, siblings: tuple[Instance, ...]) -> None:
+        if self.ejector.failure(inst, siblings):
+            log.warning("ejected %s instance %s for %.1fs", service, inst.id, self.ejector.seconds)
+            if self.metrics:
+                self.metrics.ejections.labels(service).inc()
+
+
+def _encode_query(query: Mapping[str, str] | Sequence[tuple[str, str]] | str | None) -> str:
+    if not query:
+        return ""
+    if isinstance(query, str):
+        return query.lstrip("?")
+    return urlencode(list(query.items()) if isinstance(query, Mapping) else list(query))
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:200]

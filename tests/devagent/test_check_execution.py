@@ -1,0 +1,230 @@
+"""Checks executed by the agent against real HTTP/TCP targets (contract §3.6)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import consul
+import httpx
+import pytest
+
+from tests.devagent.support import FAST_FLAGS, check_status, closed_port, http_target, tcp_listener, wait_for
+from tests.support.processes import dev_agent
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    """Agent with a 50 ms minimum interval so threshold sequences run quickly."""
+    with dev_agent(None, *FAST_FLAGS, "--min-check-interval", "50ms") as base:
+        yield base
+
+
+def _client(url: str) -> consul.Consul:
+    return consul.Consul(host="127.0.0.1", port=int(url.rsplit(":", 1)[1]))
+
+
+def _register(url: str, body: str) -> None:
+    r = httpx.put(f"{url}/v1/agent/service/register", content=body.encode())
+    assert r.status_code == 200, r.text
+
+
+def test_http_2xx_passing_429_warning_else_critical_s3_6(url: str) -> None:
+    """§3.6: 2xx → passing, 429 → warning, else critical; Output `HTTP GET <url>: <status> Output: <body>`."""
+    with http_target() as (base, state):
+        target = f"{base}/health"
+        _register(url, f'{{"Name": "h1", "Check": {{"HTTP": "{target}", "Interval": "100ms"}}}}')
+        assert wait_for(
+            lambda: check_status(url, "service:h1") == ("passing", f"HTTP GET {target}: 200 OK Output: ok")
+        )
+        state.status, state.body = 429, b"slow down"
+        wait_for(
+            lambda: (
+                check_status(url, "service:h1")
+                == ("warning", f"HTTP GET {target}: 429 Too Many Requests Output: slow down")
+            ),
+            what="429 → warning",
+        )
+        state.status, state.body = 503, b"down"
+        wait_for(
+            lambda: (
+                check_status(url, "service:h1")
+                == ("critical", f"HTTP GET {target}: 503 Service Unavailable Output: down")
+            ),
+            what="503 → critical",
+        )
+        # the catalog view (health endpoints) follows status changes immediately
+        assert check_status(url, "service:h1", view="catalog")[0] == "critical"
+        first = state.requests[0]
+        assert first["user-agent"] == "Consul Health Check"
+        assert first["accept"] == "text/plain, text/*, */*"
+        assert first["method"] == "GET" and first["path"] == "/health"
+
+
+def test_http_method_header_body_s3_6(url: str) -> None:
+    """§3.6: Method, Header (map of lists) and Body are sent as configured."""
+    with http_target() as (base, state):
+        body = (
+            '{"Name": "h2", "Check": {"HTTP": "' + base + '/p", "Interval": "1s", "Method": "POST", '
+            '"Header": {"X-Token": ["abc"], "User-Agent": ["custom"]}, "Body": "{\\"q\\": 1}"}}'
+        )
+        _register(url, body)
+        wait_for(lambda: state.requests, what="first probe")
+        req = state.requests[0]
+        assert (req["method"], req["x-token"], req["user-agent"], req["body"]) == (
+            "POST",
+            "abc",
+            "custom",
+            '{"q": 1}',
+        )
+        wait_for(
+            lambda: check_status(url, "service:h2") == ("passing", f"HTTP POST {base}/p: 200 OK Output: ok")
+        )
+
+
+def test_http_timeout_and_refused_are_critical_s3_6(url: str) -> None:
+    """§3.6: a timeout or a refused connection → critical with Go-style error text."""
+    with http_target() as (base, state):
+        state.delay = 1.0
+        _register(
+            url, f'{{"Name": "h3", "Check": {{"HTTP": "{base}/", "Interval": "5s", "Timeout": "200ms"}}}}'
+        )
+        status = wait_for(
+            lambda: (s := check_status(url, "service:h3")) and s[1] and s, what="timeout result"
+        )
+        assert status == (
+            "critical",
+            f'Get "{base}/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
+        )
+    port = closed_port()
+    _register(url, f'{{"Name": "h4", "Check": {{"HTTP": "http://127.0.0.1:{port}/x", "Interval": "5s"}}}}')
+    status = wait_for(lambda: (s := check_status(url, "service:h4")) and s[1] and s, what="refused result")
+    assert status == (
+        "critical",
+        f'Get "http://127.0.0.1:{port}/x": dial tcp 127.0.0.1:{port}: connect: connection refused',
+    )
+
+
+def test_tcp_check_s3_6(url: str) -> None:
+    """§3.6: TCP connect success → passing `TCP connect <addr>: Success`; refused → critical dial error."""
+    with tcp_listener() as port:
+        _register(url, f'{{"Name": "t1", "Check": {{"TCP": "127.0.0.1:{port}", "Interval": "5s"}}}}')
+        wait_for(
+            lambda: check_status(url, "service:t1") == ("passing", f"TCP connect 127.0.0.1:{port}: Success")
+        )
+    port = closed_port()
+    _register(url, f'{{"Name": "t2", "Check": {{"TCP": "127.0.0.1:{port}", "Interval": "5s"}}}}')
+    wait_for(
+        lambda: (
+            check_status(url, "service:t2")
+            == ("critical", f"dial tcp 127.0.0.1:{port}: connect: connection refused")
+        )
+    )
+
+
+def test_ttl_expiry_s3_6(url: str) -> None:
+    """§3.6: TTL expiry → critical `TTL expired`, with the last output appended after an update."""
+    c = _client(url)
+    c.agent.service.register("ttlx", check=consul.Check.ttl("300ms"))
+    c.agent.check.ttl_pass("service:ttlx", "fine")
+    assert check_status(url, "service:ttlx") == ("passing", "fine")
+    wait_for(
+        lambda: (
+            check_status(url, "service:ttlx")
+            == ("critical", "TTL expired (last output before timeout follows): fine")
+        ),
+        what="ttl expiry",
+    )
+    assert check_status(url, "service:ttlx", view="catalog")[0] == "critical"
+    c.agent.check.register("bare-ttl", consul.Check.ttl("200ms"))
+    c.agent.check.ttl_pass("bare-ttl")
+    wait_for(lambda: check_status(url, "bare-ttl") == ("critical", "TTL expired"), what="bare ttl expiry")
+
+
+def _watch(url: str, check_id: str, state, until: str, timeout: float = 6.0) -> list[tuple[int, str]]:
+    """Poll the check and record (target hits, status) until ``until`` is seen."""
+    seen: list[tuple[int, str]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = check_status(url, check_id)[0]
+        hits = state.hits  # read after the status: a probe is counted before its result is applied
+        seen.append((hits, status))
+        if status == until:
+            return seen
+        time.sleep(0.01)
+    raise AssertionError(f"{until} not reached: {seen[-5:]}")
+
+
+def test_thresholds_s3_6(url: str) -> None:
+    """§3.6: first result applies at once; then FailuresBeforeWarning/Critical, SuccessBeforePassing count."""
+    with http_target() as (base, state):
+        _register(
+            url,
+            f'{{"Name": "th", "Check": {{"HTTP": "{base}/", "Interval": "150ms", '
+            '"SuccessBeforePassing": 2, "FailuresBeforeWarning": 2, "FailuresBeforeCritical": 3}}',
+        )
+        seen = _watch(url, "service:th", state, "passing")
+        assert seen[-1][0] >= 1
+        state.status = 500
+        start = state.hits
+        seen = _watch(url, "service:th", state, "warning")
+        # still passing until two failures were probed, and never critical before warning
+        assert all(s == "passing" for _, s in seen[:-1])
+        assert seen[-1][0] - start >= 2
+        seen = _watch(url, "service:th", state, "critical")
+        assert seen[-1][0] - start >= 3
+        state.status = 200
+        start = state.hits
+        seen = _watch(url, "service:th", state, "passing")
+        assert all(s == "critical" for _, s in seen[:-1])
+        assert seen[-1][0] - start >= 2
+
+
+def test_deregister_critical_service_after_reaps_s3_6(url: str) -> None:
+    """§3.6: a service whose check stays critical past DeregisterCriticalServiceAfter (raised to the
+    configured minimum, 1 s here) is removed by the reaper."""
+    c = _client(url)
+    _register(url, '{"Name": "reap", "Check": {"TTL": "30s", "DeregisterCriticalServiceAfter": "100ms"}}')
+    start = time.monotonic()
+    time.sleep(0.6)
+    assert "reap" in c.agent.services(), "removed before the minimum"
+    wait_for(lambda: "reap" not in c.agent.services(), timeout=5, what="reaping")
+    assert time.monotonic() - start >= 1.0
+    assert c.health.service("reap")[1] == []
+    # a passing check is never reaped
+    _register(
+        url,
+        '{"Name": "keep", "Check": {"TTL": "30s", "Status": "passing", '
+        '"DeregisterCriticalServiceAfter": "100ms"}}',
+    )
+    time.sleep(1.5)
+    assert "keep" in c.agent.services()
+
+
+def test_min_interval_clamped_to_1s_s3_6() -> None:
+    """§3.6: an interval below 1 s is raised to 1 s (default agent settings)."""
+    with http_target() as (base, state), dev_agent(None, "--immediate-first-check") as agent:
+        _register(agent, f'{{"Name": "fast", "Check": {{"HTTP": "{base}/", "Interval": "100ms"}}}}')
+        wait_for(lambda: state.hits >= 1, what="first probe")
+        time.sleep(2.2)
+        assert 2 <= state.hits <= 4, state.hits
+
+
+def test_output_only_changes_are_deferred_s3_5_s6_4() -> None:
+    """§6.4/§3.5: an output-only change shows in the agent view at once but reaches the catalog (and wakes
+    watchers) only after check_update_interval; a status change is pushed immediately."""
+    with dev_agent(None, "--check-update-interval", "1s") as agent:
+        c = _client(agent)
+        c.agent.service.register("defer", check=consul.Check.ttl("30s"))
+        c.agent.check.ttl_pass("service:defer", "one")
+        assert check_status(agent, "service:defer", view="catalog") == ("passing", "one")
+        index, _ = c.health.service("defer")
+        c.agent.check.ttl_pass("service:defer", "two")
+        assert check_status(agent, "service:defer") == ("passing", "two")
+        assert check_status(agent, "service:defer", view="catalog") == ("passing", "one")
+        t0 = time.monotonic()
+        new_index, entries = c.health.service("defer", index=index, wait="5s")
+        elapsed = time.monotonic() - t0
+        assert 0.4 <= elapsed <= 2.0, elapsed  # interval/2 + random(interval)
+        assert int(new_index) > int(index)
+        assert entries[0]["Checks"][1]["Output"] == "two"

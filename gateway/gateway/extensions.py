@@ -9,3 +9,5 @@ Helpers adding an extension import their module here so that its factory is appe
 from __future__ import annotations
 
 __all__: list[str] = []
+from .replicas import register as _replicas  # noqa: F401,E402  (appends ReplicasExtension)
+from .orchestrator import extension as _flows  # noqa: F401,E402  (appends FlowsExtension)

@@ -61,12 +61,14 @@ async def test_roots_get_their_own_copy_of_the_inputs() -> None:
 
 
 async def test_fan_out_runs_in_parallel_and_fan_in_merges_in_predecessor_order() -> None:
-    caller = FakeCaller({
-        "root": echo(),
-        "left": const({"k": "left", "l": 1}, delay=0.3),
-        "right": const({"k": "right", "r": 1}, delay=0.1),
-        "join": echo(),
-    })
+    caller = FakeCaller(
+        {
+            "root": echo(),
+            "left": const({"k": "left", "l": 1}, delay=0.3),
+            "right": const({"k": "right", "r": 1}, delay=0.1),
+            "join": echo(),
+        }
+    )
     root, left, right, join = ms("root"), ms("left"), ms("right"), ms("join")
     o = orch(caller).add(root).add(left).add(right).add(join)
     for src, dst in ((root, left), (root, right), (left, join), (right, join)):
@@ -85,7 +87,10 @@ async def test_fan_out_runs_in_parallel_and_fan_in_merges_in_predecessor_order()
     [
         ("namespaced", {"left": {"k": "L"}, "right": {"k": "R"}}),
         ("list", [{"k": "L"}, {"k": "R"}]),
-        (lambda items: {"keys": [name for name, _ in items]}, {"keys": ["left/MicroService", "right/MicroService"]}),
+        (
+            lambda items: {"keys": [name for name, _ in items]},
+            {"keys": ["left/MicroService", "right/MicroService"]},
+        ),
     ],
 )
 async def test_fan_in_reducers(reducer: Any, expected: Any) -> None:
@@ -111,10 +116,14 @@ async def test_merge_of_non_objects_is_a_flow_error() -> None:
 
 
 async def test_downstream_black_list_prunes_by_regex_search() -> None:
-    caller = FakeCaller({
-        "a": const({"text": "hi", "downstream_black_list": ["^b/"]}),
-        "b": echo(), "c": echo(), "d": echo(),
-    })
+    caller = FakeCaller(
+        {
+            "a": const({"text": "hi", "downstream_black_list": ["^b/"]}),
+            "b": echo(),
+            "c": echo(),
+            "d": echo(),
+        }
+    )
     a, b, c, d = ms("a"), ms("b"), ms("c"), ms("d")
     o = orch(caller).add(a).add(b).add(c).add(d)
     o.flow_to(a, b)
@@ -128,14 +137,23 @@ async def test_downstream_black_list_prunes_by_regex_search() -> None:
 
 
 async def test_conditional_success_and_error_paths() -> None:
-    flow = [{"service": "proc", "next": [{"service": "analyzer", "condition": "success"},
-                                        {"service": "handler", "condition": "error"}]}]
+    flow = [
+        {
+            "service": "proc",
+            "next": [
+                {"service": "analyzer", "condition": "success"},
+                {"service": "handler", "condition": "error"},
+            ],
+        }
+    ]
     good = FakeCaller({"proc": const({"v": 1}), "analyzer": echo({"analyzed": True}), "handler": echo()})
     o = orch(good).add(ms("proc")).add(ms("analyzer")).add(ms("handler")).set_flow(flow)
     result, _ = await o.schedule({})
     assert set(result) == {"proc/MicroService", "analyzer/MicroService"}
 
-    bad = FakeCaller({"proc": failing(99, status=500), "analyzer": echo(), "handler": echo({"handled": True})})
+    bad = FakeCaller(
+        {"proc": failing(99, status=500), "analyzer": echo(), "handler": echo({"handled": True})}
+    )
     o = orch(bad).add(ms("proc")).add(ms("analyzer")).add(ms("handler")).set_flow(flow)
     result, graph = await o.schedule({"q": 7})
     assert set(result) == {"handler/MicroService"}
@@ -147,12 +165,19 @@ async def test_conditional_success_and_error_paths() -> None:
 
 
 async def test_expression_conditions_choose_the_branch() -> None:
-    flow = [{"service": "classify", "next": [
-        {"service": "spam", "condition": 'output.score > 0.5 and output.label == "spam"'},
-        {"service": "ham", "condition": "not (output.score > 0.5)"},
-    ]}]
+    flow = [
+        {
+            "service": "classify",
+            "next": [
+                {"service": "spam", "condition": 'output.score > 0.5 and output.label == "spam"'},
+                {"service": "ham", "condition": "not (output.score > 0.5)"},
+            ],
+        }
+    ]
     for score, branch in ((0.9, "spam"), (0.1, "ham")):
-        caller = FakeCaller({"classify": const({"score": score, "label": "spam"}), "spam": echo(), "ham": echo()})
+        caller = FakeCaller(
+            {"classify": const({"score": score, "label": "spam"}), "spam": echo(), "ham": echo()}
+        )
         o = orch(caller).add(ms("classify")).add(ms("spam")).add(ms("ham")).set_flow(flow)
         result, graph = await o.schedule({})
         assert set(result) == {"classify/MicroService", f"{branch}/MicroService"}
@@ -176,7 +201,13 @@ async def test_client_errors_are_not_retried() -> None:
         await o.schedule({})
     assert caller.count("bad") == 1
     err = info.value
-    assert (err.node, err.status, err.attempt, err.instance, err.http_status) == ("bad", 422, 1, "fake:1", 502)
+    assert (err.node, err.status, err.attempt, err.instance, err.http_status) == (
+        "bad",
+        422,
+        1,
+        "fake:1",
+        502,
+    )
 
 
 async def test_retry_edge_reruns_the_node_a_bounded_number_of_times() -> None:
@@ -196,31 +227,68 @@ async def test_retry_edge_reruns_the_node_a_bounded_number_of_times() -> None:
 
 async def test_seed_complex_flow_with_retry_processor_stand_in() -> None:
     """Seed 000 §3.6: unknown names become discovery nodes; retry_processor stands in for the processor."""
-    caller = FakeCaller({
-        "data_collector": echo({"collected": True}),
-        "data_processor": failing(99),
-        "retry_processor": echo({"processed_by": "retry"}),
-        "data_analyzer": echo({"analysis": "done"}),
-        "error_handler": echo(),
-    })
+    caller = FakeCaller(
+        {
+            "data_collector": echo({"collected": True}),
+            "data_processor": failing(99),
+            "retry_processor": echo({"processed_by": "retry"}),
+            "data_analyzer": echo({"analysis": "done"}),
+            "error_handler": echo(),
+        }
+    )
     o = orch(caller)
-    o.add(MicroService(name="data_collector", host="collector_host", port=9000, endpoint="/collect",
-                       service_type=ServiceType.LLM))
-    o.add(MicroService(name="data_processor", host="processor_host", port=9001, endpoint="/process",
-                       service_type=ServiceType.LLM))
-    o.add(MicroService(name="data_analyzer", host="analyzer_host", port=9002, endpoint="/analyze",
-                       service_type=ServiceType.LLM))
-    o.set_flow([
-        {"service": "data_collector", "next": [
-            {"service": "data_processor", "condition": "success"},
-            {"service": "error_handler", "condition": "error"}]},
-        {"service": "data_processor", "next": [
-            {"service": "data_analyzer", "condition": "success"},
-            {"service": "retry_processor", "condition": "retry"}]},
-    ])
+    o.add(
+        MicroService(
+            name="data_collector",
+            host="collector_host",
+            port=9000,
+            endpoint="/collect",
+            service_type=ServiceType.LLM,
+        )
+    )
+    o.add(
+        MicroService(
+            name="data_processor",
+            host="processor_host",
+            port=9001,
+            endpoint="/process",
+            service_type=ServiceType.LLM,
+        )
+    )
+    o.add(
+        MicroService(
+            name="data_analyzer",
+            host="analyzer_host",
+            port=9002,
+            endpoint="/analyze",
+            service_type=ServiceType.LLM,
+        )
+    )
+    o.set_flow(
+        [
+            {
+                "service": "data_collector",
+                "next": [
+                    {"service": "data_processor", "condition": "success"},
+                    {"service": "error_handler", "condition": "error"},
+                ],
+            },
+            {
+                "service": "data_processor",
+                "next": [
+                    {"service": "data_analyzer", "condition": "success"},
+                    {"service": "retry_processor", "condition": "retry"},
+                ],
+            },
+        ]
+    )
     result, graph = await o.schedule(initial_inputs={"payload": 1})
     assert result["data_analyzer/MicroService"] == {
-        "payload": 1, "collected": True, "processed_by": "retry", "analysis": "done"}
+        "payload": 1,
+        "collected": True,
+        "processed_by": "retry",
+        "analysis": "done",
+    }
     assert result["retry_processor/MicroService"] == result["data_processor/MicroService"]
     assert caller.count("error_handler") == 0
     assert graph.all_leaves() == ["data_analyzer/MicroService"]
@@ -253,7 +321,9 @@ async def test_failure_cancels_siblings_and_names_the_node() -> None:
 
 
 async def test_continue_on_error_keeps_siblings_running() -> None:
-    caller = FakeCaller({"boom": failing(99, status=500), "slow": const({"s": 1}, delay=0.2), "after": echo()})
+    caller = FakeCaller(
+        {"boom": failing(99, status=500), "slow": const({"s": 1}, delay=0.2), "after": echo()}
+    )
     boom, slow, after = ms("boom", continue_on_error=True), ms("slow"), ms("after")
     o = orch(caller).add(boom).add(slow).add(after)
     o.flow_to(boom, after)
@@ -295,7 +365,11 @@ async def test_hooks_per_instance_subclass_and_class_patch() -> None:
 
 async def test_llm_parameters_injected_only_when_given() -> None:
     caller = FakeCaller({"llm": echo(), "other": echo()})
-    o = orch(caller).add(ms("llm", service_type=ServiceType.LLM)).add(ms("other", service_type=ServiceType.RERANK))
+    o = (
+        orch(caller)
+        .add(ms("llm", service_type=ServiceType.LLM))
+        .add(ms("other", service_type=ServiceType.RERANK))
+    )
     result, _ = await o.schedule({"text": "q"})
     assert result["llm/MicroService"] == {"text": "q"}
     result, _ = await o.schedule({"text": "q", "max_tokens": 5}, llm_parameters=LLMParams(max_tokens=17))
@@ -310,7 +384,8 @@ async def test_streaming_leaf_is_relayed_and_streaming_middle_is_collected() -> 
     response = result["llm/MicroService"]
     chunks = [c async for c in response.body_iterator]
     assert b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks) == (
-        b"data: Hel\n\ndata: lo\n\ndata: [DONE]\n\n")
+        b"data: Hel\n\ndata: lo\n\ndata: [DONE]\n\n"
+    )
 
     llm, post = ms("llm"), ms("post")
     o = orch(caller).add(llm).add(post)

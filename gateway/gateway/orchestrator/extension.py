@@ -1,0 +1,100 @@
+"""``FlowsExtension``: loads flow files at start-up, serves their endpoints and ``/api/flows``.
+
+Flow files come from ``GATEWAY_FLOWS_DIR`` (default: the shipped ``gateway/flows/``); an
+invalid file stops the gateway at start-up with an error naming the file and the node. On
+``start(core)`` every flow (and every ``ServiceOrchestrator`` built later in this process
+without an explicit caller) calls nodes through the core's ``ServiceClient`` and reports to
+the core's statistics store and Prometheus registry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
+
+from .core_caller import CoreNodeCaller
+from .defaults import set_default_caller, set_default_observer
+from .loader import load_dir
+from .metrics import FlowMetrics
+from .registry import FlowRegistry
+from .settings import FlowSettings
+
+if TYPE_CHECKING:
+    from ..core import GatewayCore
+
+__all__ = ["FlowsExtension"]
+
+log = logging.getLogger("gateway.orchestrator")
+
+_metrics_by_registry: dict[int, FlowMetrics] = {}
+
+
+def _metrics_for(core: GatewayCore) -> FlowMetrics:
+    # One FlowMetrics per Prometheus registry: re-registering the same names would raise.
+    key = id(core.metrics.registry)
+    metrics = _metrics_by_registry.get(key)
+    if metrics is None or metrics.registry is not core.metrics.registry:
+        metrics = FlowMetrics(core.metrics.registry, core.stats)
+        _metrics_by_registry[key] = metrics
+    metrics.stats = core.stats
+    return metrics
+
+
+class FlowsExtension:
+    name = "flows"
+
+    def __init__(self, settings: Any = None, flow_settings: FlowSettings | None = None) -> None:
+        del settings  # the gateway settings; flows have their own (GATEWAY_FLOWS_*)
+        self.settings = flow_settings or FlowSettings()
+        self.registry = FlowRegistry()
+        self.metrics: FlowMetrics | None = None
+        self.caller: CoreNodeCaller | None = None
+        if self.settings.gateway_flows_enabled:
+            directory = self.settings.flows_dir
+            if directory.is_dir():
+                for flow in load_dir(directory, self.settings.gateway_flow_timeout):
+                    self.registry.put(flow)
+            else:
+                log.warning("flows directory %s does not exist; no flow files loaded", directory)
+
+    def routers(self) -> Sequence[APIRouter]:
+        from ..api.flows import build_routers
+
+        return build_routers(self)
+
+    async def start(self, core: GatewayCore) -> None:
+        self.caller = CoreNodeCaller(core.client)
+        self.metrics = _metrics_for(core)
+        self.registry.bind_all(self.caller, self.metrics)
+        set_default_caller(self.caller)
+        set_default_observer(self.metrics)
+        log.info(
+            "flows extension started with %d flow(s): %s",
+            len(self.registry.names()),
+            ", ".join(self.registry.names()) or "-",
+        )
+
+    async def stop(self) -> None:
+        set_default_caller(None)
+        set_default_observer(None)
+        if self.caller is not None:
+            await self.caller.aclose()
+        self.registry.bind_all(None, None)
+
+
+def flows_extension_factory(settings: Any) -> FlowsExtension:
+    return FlowsExtension(settings)
+
+
+def _register_default() -> None:
+    """Append the factory to ``gateway.app.DEFAULT_EXTENSIONS`` once (imported via gateway/extensions.py)."""
+    from ..app import DEFAULT_EXTENSIONS
+
+    if flows_extension_factory not in DEFAULT_EXTENSIONS:
+        DEFAULT_EXTENSIONS.append(flows_extension_factory)
+
+
+_register_default()

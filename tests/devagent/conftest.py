@@ -11,9 +11,9 @@ from tests.devagent.support import FAST_FLAGS
 from tests.support.processes import dev_agent
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def agent_url() -> Iterator[str]:
-    """One agent per module with short check/reap intervals (names are unique per test)."""
+    """One agent for the session with short check/reap intervals (service names are unique per test)."""
     with dev_agent(None, *FAST_FLAGS) as url:
         yield url
 
@@ -25,7 +25,7 @@ def fresh_agent_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def client(agent_url: str) -> consul.Consul:
     port = int(agent_url.rsplit(":", 1)[1])
     return consul.Consul(host="127.0.0.1", port=port)

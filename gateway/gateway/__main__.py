@@ -11,7 +11,13 @@ from .settings import GatewaySettings
 def main() -> None:
     settings = GatewaySettings()
     # uvloop + httptools: the fastest uvicorn stack for a proxy (measured in bench/gateway).
-    run_service(create_app(settings), settings, loop="uvloop", http="httptools")
+    run_service(
+        create_app(settings),
+        settings,
+        loop="uvloop",
+        http="httptools",
+        proxy_headers=settings.trust_forwarded_headers,
+    )
 
 
 if __name__ == "__main__":

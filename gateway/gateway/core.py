@@ -62,7 +62,7 @@ class GatewayCore:
 
     def _table_gauges(self) -> tuple[float, int, int, bool]:
         t = self.discovery.table
-        return self.discovery.age(), len(t), t.instance_count, self.discovery.healthy
+        return self.discovery.age(), t.service_count, t.instance_count, self.discovery.healthy
 
     def _on_table(self, table: RoutingTable) -> None:
         # Forget ejection state of instances that are gone, so the dict cannot grow forever.

@@ -80,6 +80,10 @@ class GatewaySettings(ServiceSettings):
     # Routes ----------------------------------------------------------------------------------
     model_service_name: str = Field(default="gdp-growth-model", description="service serving the models")
     model_fanout_timeout: float = Field(default=5.0, gt=0, description="seconds per instance for model lists")
+    trust_forwarded_headers: bool = Field(
+        default=False,
+        description="let uvicorn take the client address from X-Forwarded-For (only behind a trusted proxy)",
+    )
     access_log: bool = Field(default=True, description="one JSON access-log line per request")
 
     @field_validator("discovery_exclude", mode="before")

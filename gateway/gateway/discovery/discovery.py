@@ -74,6 +74,8 @@ class Discovery:
         self._last_error = ""
         self._grace_until = 0.0
         self._grace_table = RoutingTable()
+        self._grace_timer: asyncio.TimerHandle | None = None
+        self._stopped = False
         self._listeners: list[TableListener] = []
         self._changed = asyncio.Event()
         self._first = asyncio.Event()
@@ -115,7 +117,7 @@ class Discovery:
             "table_age_s": round(self.age(), 3),
             "table_built_s_ago": round(self._table.age(), 3),
             "table_index": self._table.index,
-            "services": len(self._table),
+            "services": self._table.service_count,
             "instances": self._table.instance_count,
             "consul": self.reader.base_url,
             **({"consul_error": self._last_error} if self._failing else {}),
@@ -167,6 +169,9 @@ class Discovery:
             self._catalog_task = asyncio.create_task(self._watch_catalog(), name="discovery:catalog")
 
     async def stop(self) -> None:
+        self._stopped = True
+        if self._grace_timer is not None:
+            self._grace_timer.cancel()
         tasks = [t for t in (self._catalog_task, self._rebuild_task, *self._watchers.values()) if t]
         for task in tasks:
             task.cancel()
@@ -280,10 +285,16 @@ class Discovery:
             self._grace_table = self._table
         self._grace_until = time.monotonic() + self.restart_grace
         # Re-check once the grace ends so the kept instances go away if they never came back.
-        asyncio.get_running_loop().call_later(self.restart_grace + 0.01, self._schedule_rebuild)
+        if self._grace_timer is not None:
+            self._grace_timer.cancel()
+        self._grace_timer = asyncio.get_running_loop().call_later(
+            self.restart_grace + 0.01, self._schedule_rebuild
+        )
 
     # ---------------------------------------------------------------- table rebuild
     def _schedule_rebuild(self) -> None:
+        if self._stopped:
+            return
         if self._rebuild_task is None or self._rebuild_task.done():
             self._rebuild_task = asyncio.create_task(self._rebuild_soon(), name="discovery:rebuild")
 
@@ -321,7 +332,7 @@ class Discovery:
         log.info(
             "routing table v%d: %d services, %d instances",
             self.version,
-            len(new),
+            new.service_count,
             new.instance_count,
             extra={"services": {n: len(v) for n, v in new.services.items()}},
         )

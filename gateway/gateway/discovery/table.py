@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -38,10 +38,8 @@ class RoutingTable:
     def names(self) -> list[str]:
         return sorted(self.services)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.services)
-
-    def __len__(self) -> int:
+    @property
+    def service_count(self) -> int:
         return len(self.services)
 
     @property

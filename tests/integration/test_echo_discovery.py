@@ -51,7 +51,9 @@ def test_echo_registers_passing_and_deregisters_on_sigterm(consul_url: str) -> N
 
         echo.signal(signal.SIGTERM)
         assert echo.proc is not None
-        assert echo.proc.wait(timeout=15) == 0
+        # uvicorn shuts down gracefully, then re-raises the signal: -SIGTERM is a clean exit here
+        assert echo.proc.wait(timeout=15) in (0, -signal.SIGTERM)
+        assert "Application shutdown complete" in echo.output()
         # deregistered on the way out: gone from the agent at once, not after a failed check
         assert agent_services(consul_url) == {} or all(
             s["Service"] != "echo-service" for s in agent_services(consul_url).values()

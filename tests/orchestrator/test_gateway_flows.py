@@ -192,3 +192,138 @@ def test_statistics_and_in_flight_gauge_return_to_zero(stack: Stack) -> None:
     assert stats["flow"]["timeout"]["errors"] >= 1
     assert stats["flow_node"]["chain/b"]["count"] >= 3
     assert stats["flow_node"]["siblings/boom"]["errors"] >= 1
+
+
+async def test_seed_examples_through_python_api_against_real_services(stack: Stack) -> None:
+    """Seed 000 §1 and §3.2, verbatim but for the import line, with real hosts and ports."""
+    import os
+
+    from gateway.orchestrator import (
+        ConsulResolver,
+        HttpNodeCaller,
+        MicroService,
+        ServiceOrchestrator,
+        ServiceType,
+        set_default_caller,
+    )
+
+    os.environ["DUMMY_SERVICE_PORT"] = str(stack.ports["echo-service"][0])
+    DUMMY_SERVICE_HOST_IP = os.getenv("DUMMY_SERVICE_HOST_IP", "127.0.0.1")  # noqa: N806
+    DUMMY_SERVICE_PORT = int(os.getenv("DUMMY_SERVICE_PORT", 5000))  # noqa: N806
+
+    class MyFirstMegaService:
+        def __init__(self, host: str = "0.0.0.0", port: int = 8000) -> None:
+            self.host = host
+            self.port = port
+            self.megaservice = ServiceOrchestrator()
+            self.service = None
+
+        def add_microservice(self) -> None:
+            echo_service = MicroService(
+                name="echo_service",
+                host=DUMMY_SERVICE_HOST_IP,
+                port=DUMMY_SERVICE_PORT,
+                endpoint="/echo",
+                use_remote_service=True,
+                service_type=ServiceType.LLM,
+                input_datatype=dict,
+                output_datatype=dict,
+            )
+            self.megaservice.add(echo_service)
+
+        async def handle_request(self, request: dict) -> dict | None:
+            result_dict, runtime_graph = await self.megaservice.schedule(initial_inputs=request)
+            service_key = "echo_service/MicroService"
+            if service_key in result_dict:
+                response = result_dict[service_key]
+                return response
+            return None
+
+    mega = MyFirstMegaService()
+    mega.add_microservice()
+    assert await mega.handle_request({"message": "Hello World"}) == {"message": "Hello World"}
+
+    # §3.2: two services with set_flow(next)
+    megaservice = ServiceOrchestrator()
+    service_a = MicroService(
+        name="data_processor",
+        host="127.0.0.1",
+        port=stack.ports["svc-a"][0],
+        endpoint="/tag",
+        service_type=ServiceType.LLM,
+        input_datatype=dict,
+        output_datatype=dict,
+    )
+    service_b = MicroService(
+        name="data_analyzer",
+        host="127.0.0.1",
+        port=stack.ports["svc-b"][0],
+        endpoint="/tag",
+        service_type=ServiceType.LLM,
+        input_datatype=dict,
+        output_datatype=dict,
+    )
+    megaservice.add(service_a)
+    megaservice.add(service_b)
+    megaservice.set_flow([{"service": "data_processor", "next": ["data_analyzer"]}])
+    result_dict, runtime_graph = await megaservice.schedule(initial_inputs={"processed_data": "x"})
+    assert result_dict.get("data_processor/MicroService")["path"] == ["svc-a"]
+    assert result_dict.get("data_analyzer/MicroService")["path"] == ["svc-a", "svc-b"]
+    assert runtime_graph.all_leaves() == ["data_analyzer/MicroService"]
+
+    # a node without host/port is resolved by name through Consul (standalone caller)
+    caller = HttpNodeCaller(ConsulResolver(stack.consul_url))
+    set_default_caller(caller)
+    try:
+        by_name = ServiceOrchestrator().add(MicroService("svc-c", endpoint="/tag"))
+        result_dict, _ = await by_name.schedule({"n": 1})
+        assert result_dict["svc-c/MicroService"]["svc-c"] == stack.ports["svc-c"][0]
+    finally:
+        set_default_caller(None)
+        await caller.aclose()
+
+
+async def test_node_by_name_fails_over_to_another_instance(stack: Stack) -> None:
+    """Runs last in this module: it kills one svc-ha instance."""
+    import signal
+
+    from gateway.orchestrator import HttpNodeCaller, MicroService, ServiceOrchestrator
+
+    before = {stack.post("/api/flows/ha/run", {}).json()["output"]["svc-ha"] for _ in range(12)}
+    assert before == set(stack.ports["svc-ha"])  # both instances serve
+    dead, alive = stack.processes["svc-ha"][0], stack.ports["svc-ha"][1]
+    dead.signal(signal.SIGKILL)
+    assert dead.proc is not None
+    dead.proc.wait(timeout=5)
+
+    failed_over = 0
+    for _ in range(20):  # right away: Consul still lists the dead instance as passing
+        resp = stack.post("/api/flows/ha/run", {})
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert body["output"]["svc-ha"] == alive
+        attempt = body["trace"][0]["attempts"][0]
+        assert attempt["instance"] == f"127.0.0.1:{alive}"
+        failed_over += attempt["instance_attempts"] > 1
+    assert failed_over >= 1
+
+    # the standalone caller fails over the same way: a closed port first, then the live one
+    from tests.support.processes import free_port
+
+    closed = free_port()
+
+    class StaticResolver:
+        async def instances(self, service: str) -> list[str]:
+            return [f"127.0.0.1:{closed}", f"127.0.0.1:{alive}"]
+
+    caller = HttpNodeCaller(StaticResolver())
+    try:
+        o = ServiceOrchestrator(caller=caller).add(MicroService("svc-ha", endpoint="/tag"))
+        attempts = []
+        for _ in range(4):
+            result, graph = await o.schedule({})
+            assert result["svc-ha/MicroService"]["svc-ha"] == alive
+            attempts.append(graph.trace[0]["attempts"][0]["instance_attempts"])
+        assert sorted(attempts) == [1, 1, 2, 2]  # round-robin start: half begin on the closed port
+    finally:
+        await caller.aclose()

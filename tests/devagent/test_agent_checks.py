@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import consul
 import httpx
+import pytest
+
+from tests.devagent.support import FAST_FLAGS
+from tests.support.processes import dev_agent
+
+
+# Node-level checks registered here (no ServiceID) affect every service's health on the node, so this
+# module gets its own agent instead of the shared session one.
+@pytest.fixture(scope="module")
+def agent_url() -> Iterator[str]:
+    with dev_agent(None, *FAST_FLAGS) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(agent_url: str) -> consul.Consul:
+    return consul.Consul(host="127.0.0.1", port=int(agent_url.rsplit(":", 1)[1]))
 
 
 def _put(url: str, path: str, body: str = "", **params: str) -> httpx.Response:

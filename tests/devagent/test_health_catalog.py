@@ -39,7 +39,7 @@ def test_dev_defaults_consul_service_and_serf_health_s1(fresh_agent_url: str) ->
 
 
 def test_health_service_shape_s4_1(client: consul.Consul) -> None:
-    """§4.1: entries carry Node/Service/Checks with node checks first; Port 0 omitted; Proxy/Connect present."""
+    """§4.1: Node/Service/Checks, node checks first; Port 0 omitted; Proxy/Connect present."""
     client.agent.service.register("shape-h", service_id="sh1", check=consul.Check.ttl("60s"))
     _, entries = client.health.service("shape-h")
     entry = entries[0]

@@ -53,7 +53,7 @@ def test_raw_recurse_keys_separator_s8(client: consul.Consul, agent_url: str) ->
 
 
 def test_cas_and_delete_s8(client: consul.Consul, agent_url: str) -> None:
-    """§8: cas=0 creates only if absent; cas=<index> must match; delete cas; recurse delete; conflicts → 400."""
+    """§8: cas=0 creates only if absent; cas=<index> must match; delete cas; recurse; conflicts → 400."""
     assert client.kv.put("cas/k", "1", cas=0) is True
     assert client.kv.put("cas/k", "2", cas=0) is False
     _, entry = client.kv.get("cas/k")

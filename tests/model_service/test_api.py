@@ -13,7 +13,12 @@ from model_service import ModelSettings, create_app, load_model
 from model_service.schemas import MAX_BATCH_ROWS
 from model_service.settings import default_model_dir
 
-VALID = {"gdp_per_capita": 50000, "unemployment_rate": 5.2, "gdp_growth_rate_lag": 2.1, "gdp_growth_rate_ma": 2.3}
+VALID = {
+    "gdp_per_capita": 50000,
+    "unemployment_rate": 5.2,
+    "gdp_growth_rate_lag": 2.1,
+    "gdp_growth_rate_ma": 2.3,
+}
 PREDICT = "/api/predict/gdp_growth_rate"
 BATCH = "/api/predict/gdp_growth_rate/batch"
 
@@ -30,7 +35,12 @@ def client() -> Iterator[TestClient]:
 
 def _expected(rows: list[dict[str, float]], model: str = "RandomForest") -> list[float]:
     estimator = load_model(default_model_dir(), model).estimator
-    X = np.array([[r["gdp_per_capita"], r["unemployment_rate"], r["gdp_growth_rate_lag"], r["gdp_growth_rate_ma"]] for r in rows])
+    X = np.array(
+        [
+            [r["gdp_per_capita"], r["unemployment_rate"], r["gdp_growth_rate_lag"], r["gdp_growth_rate_ma"]]
+            for r in rows
+        ]
+    )
     return [float(v) for v in estimator.predict(X)]
 
 
@@ -78,7 +88,12 @@ CASES = [
     ("null", {**VALID, "gdp_growth_rate_lag": None}, "gdp_growth_rate_lag", "float_type"),
     ("zero per capita", {**VALID, "gdp_per_capita": 0}, "gdp_per_capita", "greater_than"),
     ("huge per capita", {**VALID, "gdp_per_capita": 5e6}, "gdp_per_capita", "less_than_equal"),
-    ("negative unemployment", {**VALID, "unemployment_rate": -0.1}, "unemployment_rate", "greater_than_equal"),
+    (
+        "negative unemployment",
+        {**VALID, "unemployment_rate": -0.1},
+        "unemployment_rate",
+        "greater_than_equal",
+    ),
     ("unemployment > 100", {**VALID, "unemployment_rate": 100.5}, "unemployment_rate", "less_than_equal"),
     ("lag < -100", {**VALID, "gdp_growth_rate_lag": -101}, "gdp_growth_rate_lag", "greater_than_equal"),
     ("ma > 100", {**VALID, "gdp_growth_rate_ma": 250}, "gdp_growth_rate_ma", "less_than_equal"),
@@ -99,7 +114,9 @@ def test_non_finite_numbers_are_422_not_500(client: TestClient, token: str) -> N
     raw = json.dumps(VALID).replace("2.1", token).encode()
     resp = client.post(PREDICT, content=raw, headers={"content-type": "application/json"})
     assert resp.status_code == 422, resp.text
-    assert [(e["loc"], e["type"]) for e in resp.json()["detail"]] == [(["body", "gdp_growth_rate_lag"], "finite_number")]
+    assert [(e["loc"], e["type"]) for e in resp.json()["detail"]] == [
+        (["body", "gdp_growth_rate_lag"], "finite_number")
+    ]
 
 
 def test_batch_too_large_is_422_naming_rows(client: TestClient) -> None:
@@ -114,7 +131,10 @@ def test_batch_errors_name_the_row_and_field(client: TestClient) -> None:
     resp = client.post(BATCH, json={"rows": [VALID, {**VALID, "unemployment_rate": "high"}]})
     assert resp.status_code == 422
     assert resp.json()["detail"][0]["loc"] == ["body", "rows", 1, "unemployment_rate"]
-    assert client.post(BATCH, json={"rows": [VALID], "extra": 1}).json()["detail"][0]["loc"] == ["body", "extra"]
+    assert client.post(BATCH, json={"rows": [VALID], "extra": 1}).json()["detail"][0]["loc"] == [
+        "body",
+        "extra",
+    ]
 
 
 def test_models_endpoint_lists_metadata_and_metrics(client: TestClient) -> None:

@@ -11,11 +11,18 @@ import pytest
 import skops.io as sio
 from sklearn.linear_model import LinearRegression
 
-from model_service.artifacts import TRUSTED_TYPES, ArtifactError, known_models, load_model, model_bytes, sha256_hex
+from model_service.artifacts import (
+    TRUSTED_TYPES,
+    ArtifactError,
+    known_models,
+    load_model,
+    model_bytes,
+    sha256_hex,
+)
 from model_service.settings import default_model_dir
 
 
-class EvilRegressor(LinearRegression):
+class EvilRegressor(LinearRegression):  # type: ignore[misc]
     """A type nobody reviewed: its module is not sklearn, so skops reports it as untrusted."""
 
 
@@ -49,7 +56,9 @@ def test_alias_resolves_to_canonical_name() -> None:
 
 
 def test_unknown_name_lists_known_models() -> None:
-    with pytest.raises(ArtifactError, match="unknown model 'XGBoost'.*GradientBoosting, LinearRegression, RandomForest"):
+    with pytest.raises(
+        ArtifactError, match="unknown model 'XGBoost'.*GradientBoosting, LinearRegression, RandomForest"
+    ):
         load_model(default_model_dir(), "XGBoost")
 
 
@@ -96,7 +105,9 @@ def test_trusted_list_is_explicit_and_minimal() -> None:
 
 
 def test_wrong_estimator_class_is_rejected(model_dir: Path) -> None:
-    _rewrite(model_dir, "LinearRegression", (model_dir / "LinearRegression.skops").read_bytes(), estimator="Ridge")
+    _rewrite(
+        model_dir, "LinearRegression", (model_dir / "LinearRegression.skops").read_bytes(), estimator="Ridge"
+    )
     with pytest.raises(ArtifactError, match="holds a LinearRegression, metadata says Ridge"):
         load_model(model_dir, "LinearRegression")
 

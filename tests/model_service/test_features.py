@@ -40,7 +40,12 @@ def hand_row(raw: list[tuple[int, int, float, float, float]], i: int) -> tuple[l
     gdp = [r[2] for r in raw]
     growth = {k: g(gdp[k], gdp[k - 1]) for k in range(i - 4, i + 1)}
     per_capita = raw[i][2] * 1e9 / (raw[i][3] * 1e6)
-    features = [per_capita, raw[i][4], growth[i - 1], (growth[i - 1] + growth[i - 2] + growth[i - 3] + growth[i - 4]) / 4]
+    features = [
+        per_capita,
+        raw[i][4],
+        growth[i - 1],
+        (growth[i - 1] + growth[i - 2] + growth[i - 3] + growth[i - 4]) / 4,
+    ]
     return features, growth[i]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -24,8 +25,9 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return first, second
 
 
-def _meta(directory: Path, name: str) -> dict:
-    return json.loads((directory / f"{name}.json").read_text())
+def _meta(directory: Path, name: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads((directory / f"{name}.json").read_text())
+    return result
 
 
 def test_training_twice_gives_identical_metrics_and_files(two_runs) -> None:
@@ -45,7 +47,12 @@ def test_artifacts_are_small_and_complete(two_runs) -> None:
     for name in names:
         meta = _meta(first, name)
         assert (first / meta["model_file"]).stat().st_size == meta["size_bytes"] <= MAX_ARTIFACT_BYTES
-        assert meta["features"] == ["gdp_per_capita", "unemployment_rate", "gdp_growth_rate_lag", "gdp_growth_rate_ma"]
+        assert meta["features"] == [
+            "gdp_per_capita",
+            "unemployment_rate",
+            "gdp_growth_rate_lag",
+            "gdp_growth_rate_ma",
+        ]
         assert meta["target"] == "gdp_growth_rate"
         assert meta["train"] == {"first": "1960Q2", "last": "1999Q4", "rows": 159}
         assert meta["test"] == {"first": "2000Q1", "last": "2009Q3", "rows": 39}

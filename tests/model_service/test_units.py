@@ -17,7 +17,9 @@ from model_service.predictor import Predictor
 from model_service.schemas import GDPGrowthInput
 from model_service.state import ModelState
 
-ROW = GDPGrowthInput(gdp_per_capita=50000, unemployment_rate=5.2, gdp_growth_rate_lag=2.1, gdp_growth_rate_ma=2.3)
+ROW = GDPGrowthInput(
+    gdp_per_capita=50000, unemployment_rate=5.2, gdp_growth_rate_lag=2.1, gdp_growth_rate_ma=2.3
+)
 
 
 def test_readiness_probe_starting_until_loaded() -> None:

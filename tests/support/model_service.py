@@ -1,9 +1,15 @@
-"""Run the model service as a real process (for the model-service and gateway end-to-end tests)."""
+"""Run the model service as real processes (for the model-service and gateway end-to-end tests).
+
+``model_service_process(consul_url, "RandomForest")`` runs one replica;
+``model_service_processes(consul_url, ["LinearRegression", "RandomForest"])`` starts several
+at once (each start imports scikit-learn, seconds on a busy machine, so they overlap).
+Each is ready when ``/health`` is 200 (model loaded); registration follows in the background.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +56,39 @@ def model_service_env(
 
 
 @contextmanager
+def model_service_processes(
+    consul_url: str | None,
+    models: Sequence[str],
+    *,
+    model_dir: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    ready_timeout: float = 90.0,
+    cwd: Path | None = None,
+) -> Iterator[list[ModelServiceInstance]]:
+    """One replica per entry of ``models`` (free ports), started together, all stopped on exit."""
+    with ExitStack() as stack:
+        instances = []
+        for model in models:
+            port = free_port()
+            proc = ServiceProcess(
+                python_module("model_service"),
+                name=f"model-{model}-{port}",
+                env=model_service_env(consul_url, model, port, model_dir=model_dir, extra=extra_env),
+                cwd=cwd,
+            )
+            stack.enter_context(proc)  # starts without waiting; stop() on exit
+            instances.append(ModelServiceInstance(process=proc, port=port, model=model))
+        for instance in instances:
+            try:
+                wait_http(f"{instance.url}/health", timeout=ready_timeout, expect_status=200)
+            except TimeoutError as exc:
+                raise RuntimeError(
+                    f"{instance.process.name} not ready: {exc}\n{instance.process.output()}"
+                ) from exc
+        yield instances
+
+
+@contextmanager
 def model_service_process(
     consul_url: str | None,
     model_name: str = "LinearRegression",
@@ -57,21 +96,20 @@ def model_service_process(
     *,
     model_dir: Path | None = None,
     extra_env: Mapping[str, str] | None = None,
-    ready_timeout: float = 60.0,
+    ready_timeout: float = 90.0,
+    cwd: Path | None = None,
 ) -> Iterator[ModelServiceInstance]:
-    """A model service serving ``model_name`` on ``port`` (free port if None), stopped on exit.
-
-    Ready when ``/health`` answers 200 (the model is loaded); registration with the agent at
-    ``consul_url`` happens right after, in the background.
-    """
+    """A model service serving ``model_name`` on ``port`` (free port if None), stopped on exit."""
     port = port or free_port()
     proc = ServiceProcess(
         python_module("model_service"),
         name=f"model-{model_name}-{port}",
         env=model_service_env(consul_url, model_name, port, model_dir=model_dir, extra=extra_env),
-        ready_url=f"http://127.0.0.1:{port}/health",
-        ready_timeout=ready_timeout,
+        cwd=cwd,
     )
     with proc:
-        wait_http(f"http://127.0.0.1:{port}/health", timeout=ready_timeout, expect_status=200)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/health", timeout=ready_timeout, expect_status=200)
+        except TimeoutError as exc:
+            raise RuntimeError(f"{proc.name} not ready: {exc}\n{proc.output()}") from exc
         yield ModelServiceInstance(process=proc, port=port, model=model_name)

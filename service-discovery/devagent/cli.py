@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=_flag("KV_KEY_VALIDATION"),
         help="reject KV keys like very recent Consul releases do",
     )
+    p.add_argument(
+        "--compact-json",
+        action="store_true",
+        default=_flag("COMPACT_JSON"),
+        help="compact JSON bodies like a non-dev Consul (?pretty still indents); default: pretty as -dev",
+    )
     return p
 
 
@@ -105,6 +111,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> AgentConfig:
         max_query_time=dur(args.max_query_time),
         enable_script_checks=args.enable_script_checks,
         kv_key_validation=args.kv_key_validation,
+        pretty=not args.compact_json,
     )
 
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import MutableMapping
 from typing import Any
 
+from .. import jsonout
 from ..agent import Agent
 from ..config import AgentConfig
 from ..decode import DecodeError
@@ -29,6 +30,7 @@ class DevAgentApp:
 
     def __init__(self, config: AgentConfig | None = None) -> None:
         self.config = config or AgentConfig()
+        jsonout.configure(self.config.pretty)
         self.agent = Agent(self.config)
         self.renderer = Renderer(self.agent)
         self.router = Router()
@@ -55,6 +57,13 @@ class DevAgentApp:
             await self.startup()
         req = Request(scope, receive)
         response = await self.dispatch(req)
+        if (
+            "pretty" in req.query
+            and not self.config.pretty
+            and response.headers.get("Content-Type") == "application/json"
+            and response.body
+        ):
+            response.body = jsonout.prettify(response.body)
         await response.send(send, head_only=req.method == "HEAD")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

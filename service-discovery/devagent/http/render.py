@@ -7,8 +7,8 @@ instance of a 1,000-instance service re-renders one fragment, not a thousand.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 from ..agent import Agent
 from ..jsonout import fragment, join_array
@@ -18,13 +18,14 @@ from ..views import check_json, health_entry, service_node
 __all__ = ["Renderer"]
 
 _MAX_BODIES = 2048
+T = TypeVar("T")
 
 
 class Renderer:
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
         self._bodies: dict[Hashable, tuple[int, bytes]] = {}
-        self._entries: dict[str, tuple[tuple[int, int, int], bytes]] = {}
+        self._entries: dict[str, tuple[tuple[int, int, int], bytes, bool]] = {}
 
     def cached(self, key: Hashable, index: int) -> bytes | None:
         hit = self._bodies.get(key)
@@ -37,25 +38,22 @@ class Renderer:
         return body
 
     # -- health --------------------------------------------------------------------------------
-    def _checks_for(self, svc: Service) -> list[Check]:
-        cat = self.agent.catalog
-        return cat.sorted_node_checks() + cat.checks_of(svc.id)
-
-    def _entry_fragment(self, svc: Service) -> bytes:
+    def _entry(self, svc: Service, node_checks: list[Check]) -> tuple[bytes, bool]:
+        """(pre-rendered entry, all checks passing) for one instance, cached by its versions."""
         cat = self.agent.catalog
         version = (svc.modify_index, cat.instance_version.get(svc.id, 0), cat.node_version)
         hit = self._entries.get(svc.id)
         if hit is not None and hit[0] == version:
-            return hit[1]
+            return hit[1], hit[2]
         node = cat.node
-        checks = [
-            check_json(c, node.name, svc.tags if c.service_id else [], True) for c in self._checks_for(svc)
-        ]
-        frag = fragment(health_entry(node, svc, checks))
+        checks = node_checks + cat.checks_of(svc.id)
+        payload = [check_json(c, node.name, svc.tags if c.service_id else [], True) for c in checks]
+        frag = fragment(health_entry(node, svc, payload))
+        passing = all(c.cat_status == PASSING for c in checks)
         if len(self._entries) > 4 * max(len(cat.services), 256):
             self._entries.clear()
-        self._entries[svc.id] = (version, frag)
-        return frag
+        self._entries[svc.id] = (version, frag, passing)
+        return frag, passing
 
     def forget(self, service_id: str) -> None:
         self._entries.pop(service_id, None)
@@ -70,11 +68,11 @@ class Renderer:
         instances = self.agent.catalog.instances(name) if node_ok else []
         if tags:
             instances = [s for s in instances if _has_tags(s, tags)]
+        node_checks = self.agent.catalog.sorted_node_checks()
+        entries = [self._entry(s, node_checks) for s in instances]
         if passing:
-            instances = _swap_filter(
-                instances, lambda s: all(c.cat_status == PASSING for c in self._checks_for(s))
-            )
-        return self.store(key, index, join_array([self._entry_fragment(s) for s in instances]))
+            entries = _swap_filter(entries, lambda e: e[1])
+        return self.store(key, index, join_array([e[0] for e in entries]))
 
     # -- catalog -------------------------------------------------------------------------------
     def catalog_service(self, name: str, index: int, tags: tuple[str, ...], node_ok: bool) -> bytes:
@@ -94,7 +92,7 @@ def _has_tags(svc: Service, wanted: tuple[str, ...]) -> bool:
     return all(t in have for t in wanted)
 
 
-def _swap_filter(items: list[Service], keep: Any) -> list[Service]:
+def _swap_filter(items: list[T], keep: Callable[[T], bool]) -> list[T]:
     """Consul removes non-passing entries by swapping them with the tail (order may change)."""
     out = list(items)
     n = len(out)

@@ -190,7 +190,7 @@ class Execution:
             (self.plan.short(p) if reducer == "namespaced" else p, self.payloads[(p, node)]) for p in preds
         ]
         try:
-            inputs = copy.deepcopy(reduce_inputs(reducer, items, self.runtime.collisions))
+            inputs = reduce_inputs(reducer, items, self.runtime.collisions)
         except ReducerError as exc:
             raise FlowError(
                 flow=self.plan.flow,
@@ -199,6 +199,10 @@ class Execution:
                 message=str(exc),
                 service=svc.service,
             ) from exc
+        if inputs is self.payloads[(preds[0], node)] and isinstance(inputs, dict):
+            # a passed-through output gets a new top-level dict, as OPEA's merge gives one:
+            # hooks editing a node's inputs must not edit the predecessor's result
+            inputs = dict(inputs)
         self._start(node, inputs)
 
     def _skip(self, node: str) -> None:
@@ -226,12 +230,16 @@ class Execution:
             await handle.abort()
 
     def _prune(self) -> None:
-        keep: set[str] = set()
-        for root in self.roots:
-            if root in self.runtime.graph:
-                keep.add(root)
-                keep.update(self.runtime.all_downstreams(root))
-        for node in list(self.runtime.graph):
+        """Keep what ran and is reachable from a root (OPEA keeps roots + their descendants)."""
+        graph = self.runtime.graph
+        keep = {root for root in self.roots if root in graph}
+        stack = list(keep)
+        while stack:
+            for succ in graph[stack.pop()]:
+                if succ not in keep:
+                    keep.add(succ)
+                    stack.append(succ)
+        for node in list(graph):
             if node not in keep or node not in self.result_dict:
                 self.runtime.delete_node(node)
 

@@ -1,0 +1,9 @@
+# Orchestrated flows: tests and the orchestration-overhead benchmark.
+.PHONY: test-flows bench-flows
+
+test-flows: setup
+	uv run pytest tests/orchestrator $(PYTEST_ARGS)
+
+bench-flows: setup
+	uv run python bench/flows/chain_overhead.py --runs $${FLOWS_BENCH_RUNS:-300}
+BENCH_TARGETS += bench-flows

@@ -425,3 +425,17 @@ async def test_concurrent_schedules_do_not_share_state() -> None:
     runs = await asyncio.gather(*(o.schedule({"i": i}) for i in range(10)))
     assert [r[0]["b/MicroService"]["i"] for r in runs] == list(range(10))
     assert ok({}).status == 200
+
+
+async def test_schedule_flow_override_is_request_specific() -> None:
+    caller = FakeCaller({"a": echo({"a": 1}), "b": echo({"b": 1}), "c": echo({"c": 1})})
+    o = orch(caller).add(ms("a")).add(ms("b")).add(ms("c"))
+    o.set_flow([{"service": "a", "next": ["b"]}, {"service": "b", "next": ["c"]}])
+    result, graph = await o.schedule(
+        {}, flow=[{"service": "a", "next": ["c"]}, {"service": "b", "timeout": 1}]
+    )
+    assert result["c/MicroService"] == {"a": 1, "c": 1}
+    assert "b/MicroService" in result  # b is a root in the override
+    assert o.services["b/MicroService"].timeout is None  # override options did not leak
+    result, _ = await o.schedule({})
+    assert result["c/MicroService"] == {"a": 1, "b": 1, "c": 1}

@@ -305,7 +305,11 @@ class ServiceOrchestrator(DAG):
         llm_parameters: LLMParams | Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> tuple[dict[str, Any], RuntimeGraph]:
-        """Run the graph once; returns OPEA's ``(result_dict, runtime_graph)``."""
+        """Run the graph once; returns OPEA's ``(result_dict, runtime_graph)``.
+
+        ``flow=[...]`` (same format as ``set_flow``) replaces the edges for this request only;
+        every other keyword is forwarded to the hooks, as OPEA does.
+        """
         run = await self.run(initial_inputs, llm_parameters, **kwargs)
         return run.result_dict, run.runtime_graph
 
@@ -321,8 +325,10 @@ class ServiceOrchestrator(DAG):
             given = LLMParams(**dict(llm_parameters)).model_dump()
         params_dict = given if given is not None else LLMParams().model_dump()
         observer = self.observer or default_observer()
+        override = kwargs.pop("flow", None)
+        plan = self.plan() if override is None else self._override_plan(override)
         execution = Execution(
-            self, self.plan(), self.caller or default_caller(), observer, given, params_dict, kwargs
+            self, plan, self.caller or default_caller(), observer, given, params_dict, kwargs
         )
         observer.flow_started(self.name)
         t0 = time.perf_counter()
@@ -341,6 +347,14 @@ class ServiceOrchestrator(DAG):
             self.final_output(result_dict, runtime_graph),
             round((time.perf_counter() - t0) * 1000, 3),
         )
+
+    def _override_plan(self, flow: Sequence[Mapping[str, Any]]) -> Plan:
+        """``schedule(..., flow=[...])``: this request runs another set of edges over the same nodes."""
+        clone = ServiceOrchestrator(self.name, reducer=self.reducer, timeout=self.timeout)
+        for service in self.services.values():
+            clone.add(copy.copy(service))  # set_flow node options must not leak into this orchestrator
+        clone.set_flow(flow, source="schedule(flow=...)")
+        return clone.plan()
 
     def final_output(self, result_dict: Mapping[str, Any], runtime_graph: DAG) -> Any:
         """The flow's answer: ``output_node`` if set, else the single leaf, else ``{leaf: output}``."""

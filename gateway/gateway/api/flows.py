@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from ..orchestrator.extension import FlowsExtension
 
 __all__ = ["build_routers"]
+
+log = logging.getLogger("gateway.flows")
 
 _FLOW_ROUTE_ATTR = "_gateway_flow_endpoint"
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -110,7 +113,11 @@ def _ensure_route(app: FastAPI, ext: FlowsExtension, router: APIRouter, served: 
     if path in served:
         return
     app.openapi_schema = None
-    taken = app.openapi().get("paths", {}).get(path, {})
+    try:
+        taken = app.openapi().get("paths", {}).get(path, {})
+    except Exception:  # a route elsewhere that cannot be documented must not block flow management
+        log.exception("cannot build the OpenAPI schema to check %s for conflicts", path)
+        taken = {}
     if "post" in taken:
         raise HTTPException(status_code=409, detail=f"endpoint {path} is already a gateway route")
     route = _add_endpoint_route(ext, router, path)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from servicekit import create_service_app
 
-from .artifacts import ArtifactError, load_model
+from .artifacts import ArtifactError, known_models, load_model
 from .errors import install_validation_handler
 from .estimators import canonical_name
 from .predictor import Predictor
@@ -26,7 +26,7 @@ log = logging.getLogger("model_service")
 def create_app(settings: ModelSettings | None = None) -> FastAPI:
     settings = settings or ModelSettings()
     # Aliases resolve here so the Consul tag/meta carry the canonical name the gateway routes on.
-    model_name = canonical_name(settings.gdp_model_name)
+    model_name = canonical_name(settings.gdp_model_name, known_models(settings.model_dir))
     state = ModelState(model_name)
 
     async def on_startup(app: FastAPI) -> None:

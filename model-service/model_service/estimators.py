@@ -46,15 +46,17 @@ class UnknownModelError(ValueError):
         super().__init__(f"unknown model {name!r}; known models: {', '.join(self.known) or '(none)'}")
 
 
-def canonical_name(name: str) -> str:
-    """The canonical name for ``name`` (aliases resolved; unknown names returned unchanged)."""
-    return ALIASES.get(name, name)
+def canonical_name(name: str, known: Iterable[str] = MODEL_FACTORIES) -> str:
+    """The canonical spelling of ``name``: aliases resolved, case ignored; unknown names unchanged."""
+    lookup = {k.lower(): k for k in known}
+    lookup.update({alias.lower(): target for alias, target in ALIASES.items() if target in lookup.values()})
+    return lookup.get(name.lower(), name)
 
 
 def resolve_name(name: str, known: Iterable[str]) -> str:
-    """Canonical name of ``name`` if it is among ``known``, else ``UnknownModelError``."""
-    known_set = set(known)
-    canonical = canonical_name(name)
-    if canonical not in known_set:
-        raise UnknownModelError(name, known_set)
+    """Canonical name of ``name`` among ``known`` (aliases, any case), else ``UnknownModelError``."""
+    known_list = list(known)
+    canonical = canonical_name(name, known_list)
+    if canonical not in known_list:
+        raise UnknownModelError(name, known_list)
     return canonical

@@ -163,8 +163,9 @@ def test_before_the_model_is_loaded_health_and_predict_are_503() -> None:
     assert client.post(PREDICT, json=VALID).status_code == 503
 
 
-def test_alias_name_serves_and_reports_the_canonical_model() -> None:
-    app = create_app(_settings("RandomForestRegressor"))
+@pytest.mark.parametrize("name", ["RandomForestRegressor", "randomforest"])
+def test_alias_name_serves_and_reports_the_canonical_model(name: str) -> None:
+    app = create_app(_settings(name))
     with TestClient(app) as client:
         assert client.post(PREDICT, json=VALID).json()["model"] == "RandomForest"
         assert client.get("/health").json()["model"] == "RandomForest"

@@ -89,5 +89,11 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 def test_resolve_name() -> None:
     known = ["LinearRegression", "RandomForest"]
     assert resolve_name("RandomForestRegressor", known) == "RandomForest"
+    assert (
+        resolve_name("randomforest", known) == "RandomForest"
+    )  # the gateway matches names case-insensitively
+    assert resolve_name("linearregression", known) == "LinearRegression"
+    with pytest.raises(UnknownModelError):
+        resolve_name("GradientBoostingRegressor", known)  # alias of a model that is not in the directory
     with pytest.raises(UnknownModelError, match="known models: LinearRegression, RandomForest"):
         resolve_name("Lasso", known)

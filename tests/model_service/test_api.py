@@ -169,3 +169,12 @@ def test_alias_name_serves_and_reports_the_canonical_model(name: str) -> None:
     with TestClient(app) as client:
         assert client.post(PREDICT, json=VALID).json()["model"] == "RandomForest"
         assert client.get("/health").json()["model"] == "RandomForest"
+
+
+def test_openapi_documents_the_routes(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in (PREDICT, BATCH, "/api/models", "/api/status/available_models", "/health"):
+        assert path in spec["paths"]
+    schema = spec["components"]["schemas"]["GDPGrowthInput"]
+    assert sorted(schema["required"]) == sorted(VALID)
+    assert schema["additionalProperties"] is False

@@ -140,6 +140,7 @@ class Agent:
                 raise ApiError(400, "Status for checks must 'passing', 'warning', 'critical'")
         for ct in check_types:
             self._check_supported(check_type_name(ct))
+        self._reject_mesh(body)
         service_id = body.get("ID") or name
         port = body.get("Port", 0)
         svc = Service(
@@ -179,6 +180,16 @@ class Agent:
             for check in self.catalog.checks_of(service_id):
                 if check.check_id not in new_ids:
                     self._remove_check(check.check_id)
+
+    @staticmethod
+    def _reject_mesh(body: dict[str, Any]) -> None:
+        """Mesh registrations would be silently wrong here, so refuse them explicitly."""
+        connect = body.get("Connect")
+        sidecar_keys = ("sidecarservice", "sidecar_service")
+        if isinstance(connect, dict) and any(k.lower() in sidecar_keys for k in connect):
+            raise ApiError(400, "Invalid Connect: SidecarService is not supported by this dev agent")
+        if body.get("Kind"):
+            raise ApiError(400, f"Invalid Kind: {body['Kind']!r} (mesh) is not supported by this dev agent")
 
     def _check_supported(self, type_name: str) -> None:
         if type_name == "script" and not self.config.enable_script_checks:

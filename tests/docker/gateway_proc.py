@@ -9,7 +9,7 @@ import httpx
 
 from tests.support.processes import ServiceProcess, free_port, python_module
 
-from .support import MODEL_IMAGE, TestStack
+from .support import MODEL_IMAGE, DockerStack
 
 TOKEN = "test-management-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -22,7 +22,7 @@ FEATURES = {
 
 
 @contextmanager
-def docker_gateway(stack: TestStack, **overrides: str) -> Iterator[str]:
+def docker_gateway(stack: DockerStack, **overrides: str) -> Iterator[str]:
     """``python -m gateway`` with the Docker runtime; replicas join the stack network."""
     port = free_port()
     env: dict[str, str] = {
@@ -53,13 +53,13 @@ def predict(url: str) -> httpx.Response:
     return httpx.post(f"{url}/api/predict/gdp_growth_rate", json=FEATURES, timeout=30)
 
 
-def agent_instances(stack: TestStack, service: str = "gdp-growth-model") -> list[Mapping[str, object]]:
+def agent_instances(stack: DockerStack, service: str = "gdp-growth-model") -> list[Mapping[str, object]]:
     resp = httpx.get(f"{stack.agent_url_host}/v1/health/service/{service}", timeout=5)
     resp.raise_for_status()
     return list(resp.json())
 
 
-def passing_ids(stack: TestStack, service: str = "gdp-growth-model") -> set[str]:
+def passing_ids(stack: DockerStack, service: str = "gdp-growth-model") -> set[str]:
     ids: set[str] = set()
     for entry in agent_instances(stack, service):
         checks = entry.get("Checks") or []

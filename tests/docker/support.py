@@ -104,7 +104,7 @@ def remove_stacks(
 
 
 @dataclass
-class TestStack:
+class DockerStack:
     """A labelled user-defined network with a dev agent container on it."""
 
     name: str
@@ -125,7 +125,7 @@ class TestStack:
 
 
 @contextmanager
-def test_stack(client: docker.DockerClient, kind: str) -> Iterator[TestStack]:
+def docker_stack(client: docker.DockerClient, kind: str) -> Iterator[DockerStack]:
     name = new_stack_name(kind)
     labels = {MANAGED: "true", STACK: name}
     try:
@@ -139,7 +139,7 @@ def test_stack(client: docker.DockerClient, kind: str) -> Iterator[TestStack]:
         )
         agent.reload()
         ip = agent.attrs["NetworkSettings"]["Networks"][net.name]["IPAddress"]
-        stack = TestStack(name, str(net.name), str(agent.name), str(agent.id), ip)
+        stack = DockerStack(name, str(net.name), str(agent.name), str(agent.id), ip)
         wait_http(f"{stack.agent_url_host}/v1/status/leader", timeout=30)
         yield stack
     finally:

@@ -13,24 +13,24 @@ from docker.errors import NotFound
 from tests.support.processes import wait_until
 
 from .gateway_proc import AUTH, docker_gateway, passing_ids, predict
-from .support import MANAGED, STACK, TestStack, test_stack
+from .support import MANAGED, STACK, DockerStack, docker_stack
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")
-def stack(docker_client: docker.DockerClient) -> Iterator[TestStack]:
-    with test_stack(docker_client, "replicas") as s:
+def stack(docker_client: docker.DockerClient) -> Iterator[DockerStack]:
+    with docker_stack(docker_client, "replicas") as s:
         yield s
 
 
 @pytest.fixture(scope="module")
-def gateway(stack: TestStack) -> Iterator[str]:
+def gateway(stack: DockerStack) -> Iterator[str]:
     with docker_gateway(stack) as url:
         yield url
 
 
-def _managed(client: docker.DockerClient, stack: TestStack) -> list[str]:
+def _managed(client: docker.DockerClient, stack: DockerStack) -> list[str]:
     found = client.containers.list(
         all=True,
         filters={"label": [f"{MANAGED}=true", f"{STACK}={stack.name}", "io.consul-gateway.role=replica"]},
@@ -39,7 +39,7 @@ def _managed(client: docker.DockerClient, stack: TestStack) -> list[str]:
 
 
 def test_launch_serves_traffic_then_delete_removes_everywhere(
-    docker_client: docker.DockerClient, stack: TestStack, gateway: str
+    docker_client: docker.DockerClient, stack: DockerStack, gateway: str
 ) -> None:
     resp = httpx.post(f"{gateway}/api/models/launch/RandomForest", headers=AUTH, timeout=90)
     assert resp.status_code == 200, resp.text
@@ -80,12 +80,12 @@ def test_launch_serves_traffic_then_delete_removes_everywhere(
     assert httpx.get(f"{gateway}/api/models/instances/RandomForest", timeout=10).json()["instances"] == []
 
 
-def _agent_entries(stack: TestStack) -> list[dict[str, dict[str, object]]]:
+def _agent_entries(stack: DockerStack) -> list[dict[str, dict[str, object]]]:
     return list(httpx.get(f"{stack.agent_url_host}/v1/health/service/gdp-growth-model", timeout=5).json())
 
 
 def test_delete_of_unmanaged_container_is_404_and_leaves_it_running(
-    docker_client: docker.DockerClient, stack: TestStack, gateway: str
+    docker_client: docker.DockerClient, stack: DockerStack, gateway: str
 ) -> None:
     for target in (stack.agent_id, stack.agent_id[:12], stack.agent_name, "does-not-exist", "a" * 64):
         resp = httpx.delete(f"{gateway}/api/models/instances/{target}", headers=AUTH, timeout=30)
@@ -95,7 +95,7 @@ def test_delete_of_unmanaged_container_is_404_and_leaves_it_running(
     assert agent.status == "running"
 
 
-def test_token_unknown_model_and_cap(stack: TestStack, gateway: str) -> None:
+def test_token_unknown_model_and_cap(stack: DockerStack, gateway: str) -> None:
     launch = f"{gateway}/api/models/launch/LinearRegression"
     assert httpx.post(launch, timeout=10).status_code == 401
     assert httpx.post(launch, headers={"Authorization": "Bearer wrong"}, timeout=10).status_code == 401
@@ -121,7 +121,7 @@ def test_token_unknown_model_and_cap(stack: TestStack, gateway: str) -> None:
     assert bad.status_code == 422 and "replicas" in bad.text
 
 
-def test_scale_up_and_down(docker_client: docker.DockerClient, stack: TestStack, gateway: str) -> None:
+def test_scale_up_and_down(docker_client: docker.DockerClient, stack: DockerStack, gateway: str) -> None:
     url = f"{gateway}/api/models/LinearRegression/replicas"
     up = httpx.put(url, json={"replicas": 2}, headers=AUTH, timeout=120)
     assert up.status_code == 200, up.text
@@ -141,7 +141,7 @@ def test_scale_up_and_down(docker_client: docker.DockerClient, stack: TestStack,
     assert _managed(docker_client, stack) == []
 
 
-def test_launch_timeout_removes_the_replica(docker_client: docker.DockerClient, stack: TestStack) -> None:
+def test_launch_timeout_removes_the_replica(docker_client: docker.DockerClient, stack: DockerStack) -> None:
     # Replicas told to register with an agent that does not exist never become passing.
     with docker_gateway(
         stack, REPLICA_CONSUL_ADDR="http://nowhere.invalid:8500", REPLICA_LAUNCH_TIMEOUT="6"
@@ -155,7 +155,7 @@ def test_launch_timeout_removes_the_replica(docker_client: docker.DockerClient, 
         assert _managed(docker_client, stack) == []
 
 
-def test_missing_image_is_a_clear_error(docker_client: docker.DockerClient, stack: TestStack) -> None:
+def test_missing_image_is_a_clear_error(docker_client: docker.DockerClient, stack: DockerStack) -> None:
     with docker_gateway(stack, REPLICA_IMAGE="consul-gateway/no-such-image:none") as gw:
         resp = httpx.post(f"{gw}/api/models/launch/LinearRegression", headers=AUTH, timeout=30)
         assert resp.status_code == 503, resp.text

@@ -164,6 +164,17 @@ def test_rest_api_lists_describes_creates_and_deletes(stack: Stack) -> None:
     assert stack.post("/api/flows/rest/run", {}).status_code == 404
 
 
+def test_unknown_service_is_a_503_naming_the_node(stack: Stack) -> None:
+    created = stack.put_flow(
+        "ghostly", {"nodes": {"haunt": {"service": "no-such-service", "endpoint": "/x"}}}
+    )
+    assert created.status_code == 201, created.text
+    resp = stack.post("/api/flows/ghostly/run", {})
+    assert resp.status_code == 503
+    err = resp.json()["error"]
+    assert (err["node"], err["service"], err["kind"]) == ("haunt", "no-such-service", "no_instance")
+
+
 def test_bad_input_is_a_400(stack: Stack) -> None:
     resp = httpx.post(f"{stack.gateway_url}/process", content=b"{not json", timeout=5)
     assert resp.status_code == 400 and "JSON" in resp.json()["detail"]

@@ -36,7 +36,7 @@ def _tokenize(expr: str) -> list[tuple[str, str]]:
             break
         match = _TOKEN.match(expr, pos)
         if match is None or match.end() == pos:
-            raise _fail(f"1:{pos + 1}: unexpected input {expr[pos:pos + 10]!r}")
+            raise _fail(f"1:{pos + 1}: unexpected input {expr[pos : pos + 10]!r}")
         kind = match.lastgroup or "word"
         text = match.group(kind)
         if kind == "str":

@@ -48,7 +48,9 @@ _DEFINITION_FIELDS = (
     "AliasService",
     "TTL",
 )
-_DURATIONS = ("Interval", "Timeout", "DeregisterCriticalServiceAfter", "TTL")
+# Consul's HealthCheckDefinition.MarshalJSON renders these three as strings; TTL stays a
+# time.Duration and so goes out as a number of nanoseconds.
+_DURATIONS = ("Interval", "Timeout", "DeregisterCriticalServiceAfter")
 
 
 def node_json(node: NodeInfo) -> dict[str, Any]:

@@ -87,7 +87,11 @@ def test_reregister_check_restores_status_s3_1(agent_url: str, client: consul.Co
         == 200
     )
     check = client.agent.checks()["rc"]
-    assert (check["Status"], check["Output"], check["Definition"]["TTL"]) == ("warning", "hmm", "1m0s")
+    assert (check["Status"], check["Output"], check["Definition"]["TTL"]) == (
+        "warning",
+        "hmm",
+        60_000_000_000,
+    )
 
 
 def test_deregister_and_ttl_update_unknown_s3_2_s3_3(agent_url: str) -> None:

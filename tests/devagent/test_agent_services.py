@@ -131,7 +131,7 @@ def test_case_insensitive_fields_and_aliases_s0_1(agent_url: str) -> None:
     assert svc["EnableTagOverride"] is True
     assert svc["TaggedAddresses"] == {"lan": {"Address": "10.0.0.1", "Port": 1}}
     check = httpx.get(f"{agent_url}/v1/agent/checks").json()["service:ci-1"]
-    assert check["Definition"]["TTL"] == "30s"
+    assert check["Definition"]["TTL"] == 30_000_000_000  # TTL is a raw time.Duration (ns) in Definition
     assert check["Definition"]["DeregisterCriticalServiceAfter"] == "1m30s"
     assert check["Type"] == "ttl"
 
@@ -166,8 +166,8 @@ def test_check_naming_single_and_multiple_s2_1(client: consul.Consul) -> None:
     checks = client.agent.checks()
     assert checks["service:nm1"]["Name"] == "Service 'nm' check"
     assert checks["service:nm1"]["Status"] == "critical"
-    assert checks["service:nm2:1"]["Definition"]["TTL"] == "30s"
-    assert checks["service:nm2:2"]["Definition"]["TTL"] == "1m0s"
+    assert checks["service:nm2:1"]["Definition"]["TTL"] == 30_000_000_000
+    assert checks["service:nm2:2"]["Definition"]["TTL"] == 60_000_000_000
     assert "service:nm2" not in checks
 
 

@@ -225,6 +225,6 @@ def test_output_only_changes_are_deferred_s3_5_s6_4() -> None:
         t0 = time.monotonic()
         new_index, entries = c.health.service("defer", index=index, wait="5s")
         elapsed = time.monotonic() - t0
-        assert 0.4 <= elapsed <= 2.0, elapsed  # interval/2 + random(interval)
+        assert 0.4 <= elapsed <= 3.0, elapsed  # interval/2 + random(interval), plus slack for a busy machine
         assert int(new_index) > int(index)
         assert entries[0]["Checks"][1]["Output"] == "two"

@@ -18,6 +18,7 @@ from ..views import check_json, health_entry, service_node
 __all__ = ["Renderer"]
 
 _MAX_BODIES = 2048
+_MAX_BYTES = 256 * 1024 * 1024  # bound the cache: distinct tag/filter combinations each hold a body
 T = TypeVar("T")
 
 
@@ -25,6 +26,7 @@ class Renderer:
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
         self._bodies: dict[Hashable, tuple[int, bytes]] = {}
+        self._bytes = 0
         self._entries: dict[str, tuple[tuple[int, int, int], bytes, bool]] = {}
 
     def cached(self, key: Hashable, index: int) -> bytes | None:
@@ -32,9 +34,14 @@ class Renderer:
         return hit[1] if hit is not None and hit[0] == index else None
 
     def store(self, key: Hashable, index: int, body: bytes) -> bytes:
-        if len(self._bodies) >= _MAX_BODIES:
-            self._bodies.clear()
+        old = self._bodies.get(key)
+        if old is not None:
+            self._bytes -= len(old[1])
+        if len(self._bodies) >= _MAX_BODIES or self._bytes + len(body) > _MAX_BYTES:
+            self._bodies.clear()  # rare (many distinct queries); the next reads simply re-render
+            self._bytes = 0
         self._bodies[key] = (index, body)
+        self._bytes += len(body)
         return body
 
     # -- health --------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ class AgentInfo:
 
     async def members(self, req: Request, rest: str) -> Response:
         member = self.member()
-        if req.get("wan") not in ("", "0") or (req.has("wan") and req.get("wan") == ""):
+        if req.has("wan"):  # presence, like Consul
             member["Name"] = f"{member['Name']}.{self.agent.config.datacenter}"
             member["Port"] = 8302
         return json_response([member])

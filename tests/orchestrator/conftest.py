@@ -72,6 +72,15 @@ def start_all(processes: list[ServiceProcess]) -> None:
         raise failed[0]
 
 
+def routed_counts(stack: Stack) -> dict[str, int]:
+    """Instances per test service in the gateway's routing table ({} while it is not answering)."""
+    try:
+        services = httpx.get(f"{stack.gateway_url}/api/routes", timeout=2).json()["services"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return {}
+    return {s["name"]: len(s["instances"]) for s in services if s["name"] in SERVICES}
+
+
 @dataclass
 class Stack:
     consul_url: str

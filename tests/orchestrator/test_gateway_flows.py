@@ -43,8 +43,8 @@ def test_fan_out_runs_in_parallel_and_fan_in_merges_in_order(stack: Stack) -> No
     resp = stack.post("/api/flows/fanout/run", {"q": 1})
     elapsed = time.perf_counter() - t0
     assert resp.status_code == 200, resp.text
-    # two 0.6 s branches: sequential would take >= 1.2 s
-    assert elapsed < 1.1, f"branches did not overlap ({elapsed:.2f}s)"
+    # two 1.0 s branches: sequential would take >= 2.0 s
+    assert elapsed < 1.8, f"branches did not overlap ({elapsed:.2f}s)"
     body = resp.json()
     # merge in predecessor order (left, then right): right's colliding "path" wins, join appends svc-a
     assert body["output"]["path"] == ["svc-a", "svc-c", "svc-a"]
@@ -124,7 +124,7 @@ def test_streaming_is_passed_through_not_buffered(stack: Stack) -> None:
     text = b"".join(chunks).decode()
     assert text.count("data: token") == 5 and text.endswith("data: [DONE]\n\n")
     # 5 events 0.3 s apart: the first must arrive long before the last
-    assert arrivals[0] < 1.0 and arrivals[-1] - arrivals[0] > 0.9, arrivals
+    assert arrivals[-1] - arrivals[0] > 0.9, arrivals
     assert metric(stack, "gateway_flow_streams_open", 'flow="stream"') == 0.0
 
 
@@ -189,7 +189,7 @@ def test_statistics_and_in_flight_gauge_return_to_zero(stack: Stack) -> None:
     seen: list[float | None] = []
     runner = threading.Thread(target=lambda: stack.post("/fanout", {}))
     runner.start()
-    time.sleep(0.3)
+    time.sleep(0.5)
     seen.append(metric(stack, "gateway_flow_in_flight", 'flow="fanout"'))
     runner.join()
     assert seen == [1.0]
@@ -299,29 +299,42 @@ async def test_node_by_name_fails_over_to_another_instance(stack: Stack) -> None
     import signal
 
     from gateway.orchestrator import HttpNodeCaller, MicroService, ServiceOrchestrator
+    from tests.support.processes import free_port, wait_until
+
+    from .conftest import routed_counts
 
     before = {stack.post("/api/flows/ha/run", {}).json()["output"]["svc-ha"] for _ in range(12)}
     assert before == set(stack.ports["svc-ha"])  # both instances serve
+
+    # 1. discovery lists an instance that does not answer (registered without a check, so it
+    #    stays passing): every call that picks it first must go on to a live instance
+    closed = free_port()
+    ghost = {"Name": "svc-ha", "ID": "svc-ha-ghost", "Address": "127.0.0.1", "Port": closed}
+    httpx.put(f"{stack.consul_url}/v1/agent/service/register", json=ghost, timeout=5).raise_for_status()
+    try:
+        wait_until(lambda: routed_counts(stack).get("svc-ha") == 3, 10, what="ghost instance routed")
+        failed_over = 0
+        for _ in range(20):
+            resp = stack.post("/api/flows/ha/run", {})
+            assert resp.status_code == 200, resp.text
+            attempt = resp.json()["trace"][0]["attempts"][0]
+            assert attempt["instance"] in {f"127.0.0.1:{p}" for p in stack.ports["svc-ha"]}
+            failed_over += attempt["instance_attempts"] > 1
+        assert failed_over >= 1
+    finally:
+        httpx.put(f"{stack.consul_url}/v1/agent/service/deregister/svc-ha-ghost", timeout=5)
+
+    # 2. a real instance is killed: requests keep succeeding on the other one
     dead, alive = stack.processes["svc-ha"][0], stack.ports["svc-ha"][1]
     dead.signal(signal.SIGKILL)
     assert dead.proc is not None
     dead.proc.wait(timeout=5)
-
-    failed_over = 0
-    for _ in range(20):  # right away: Consul still lists the dead instance as passing
+    for _ in range(10):
         resp = stack.post("/api/flows/ha/run", {})
         assert resp.status_code == 200, resp.text
-        body = resp.json()
-        assert body["output"]["svc-ha"] == alive
-        attempt = body["trace"][0]["attempts"][0]
-        assert attempt["instance"] == f"127.0.0.1:{alive}"
-        failed_over += attempt["instance_attempts"] > 1
-    assert failed_over >= 1
+        assert resp.json()["output"]["svc-ha"] == alive
 
-    # the standalone caller fails over the same way: a closed port first, then the live one
-    from tests.support.processes import free_port
-
-    closed = free_port()
+    # 3. the standalone caller fails over the same way: a closed port first, then the live one
 
     class StaticResolver:
         async def instances(self, service: str) -> list[str]:

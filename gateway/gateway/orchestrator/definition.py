@@ -30,7 +30,19 @@ from .constants import ServiceType
 __all__ = ["RESERVED_PREFIXES", "FlowDefinition", "NodeDefinition"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-RESERVED_PREFIXES = ("/api/", "/v1/", "/svc/", "/docs", "/redoc", "/openapi", "/metrics", "/health", "/ready")
+# Paths (and everything below them) the gateway itself serves; a flow may not take them.
+RESERVED_PREFIXES = (
+    "/api",
+    "/v1",
+    "/svc",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/metrics",
+    "/health",
+    "/ready",
+    "/dashboard",
+)
 
 
 class NodeDefinition(BaseModel):
@@ -91,10 +103,10 @@ class FlowDefinition(BaseModel):
             return None
         if not value.startswith("/") or value == "/" or "{" in value or "?" in value:
             raise ValueError("endpoint must be a literal path like '/process'")
-        lowered = value.lower().rstrip("/") + "/"
+        lowered = value.lower().rstrip("/")
         for prefix in RESERVED_PREFIXES:
-            if lowered.startswith(prefix if prefix.endswith("/") else prefix):
-                raise ValueError(f"endpoint {value!r} is reserved by the gateway ({prefix}...)")
+            if lowered == prefix or lowered.startswith(prefix + "/"):
+                raise ValueError(f"endpoint {value!r} is reserved by the gateway ({prefix})")
         return value.rstrip("/")
 
     @field_validator("nodes")

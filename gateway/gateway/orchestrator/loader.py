@@ -103,10 +103,12 @@ def _check_reachability(orch: ServiceOrchestrator, source: str) -> None:
     """In a multi-node flow every node must be on an edge; a lone node is a forgotten one."""
     if len(orch.services) < 2:
         return
-    retry_targets = {e.target for edges in orch._retry_edges.values() for e in edges}
     for key in orch.services:
         connected = (
-            orch.graph[key] or orch.predecessors(key) or key in retry_targets or key in orch._retry_edges
+            orch.graph[key]
+            or orch.predecessors(key)
+            or key in orch.standby_nodes
+            or key in orch.retry_sources
         )
         if not connected:
             raise FlowDefinitionError(

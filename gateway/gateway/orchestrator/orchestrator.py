@@ -283,6 +283,11 @@ class ServiceOrchestrator(DAG):
         return service.name
 
     @property
+    def retry_sources(self) -> frozenset[str]:
+        """Nodes that have retry edges."""
+        return frozenset(self._retry_edges)
+
+    @property
     def standby_nodes(self) -> frozenset[str]:
         return frozenset(self._standby)
 

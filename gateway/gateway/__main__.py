@@ -5,6 +5,8 @@ from __future__ import annotations
 from servicekit import run_service
 
 from .app import create_app
+from .asgi import GatewayASGI
+from .server import CoalescingHttpToolsProtocol
 from .settings import GatewaySettings
 
 
@@ -12,11 +14,12 @@ def main() -> None:
     settings = GatewaySettings()
     # uvloop + httptools: the fastest uvicorn stack for a proxy (measured in bench/gateway).
     run_service(
-        create_app(settings),
+        GatewayASGI(create_app(settings)),  # type: ignore[arg-type]  # an ASGI app; uvicorn takes any
         settings,
         loop="uvloop",
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,  # httptools, one write per response (see server.py)
         proxy_headers=settings.trust_forwarded_headers,
+        server_header=False,  # upstream Server headers pass through; no second "server: uvicorn"
     )
 
 

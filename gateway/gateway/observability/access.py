@@ -1,25 +1,37 @@
-"""Request ids, access logs, per-route metrics and statistics, as one raw ASGI middleware.
+"""Request ids, access logs, per-route metrics and statistics.
 
-The request id is the client's ``X-Request-ID`` when it sent a sane one, else a new one;
-it is returned in the response, put in the log line, and forwarded upstream (the proxy and
-the service client read ``scope["gateway.request_id"]``).
+The request id is the client's ``X-Request-ID`` when it sent a sane one, else a new one; it
+is returned in the response, put in the log line, and forwarded upstream (the proxy and the
+routes read ``scope["gateway.request_id"]``).
+
+``AccessRecorder`` does the bookkeeping; ``AccessMiddleware`` applies it to the FastAPI app
+(wrapping ``send`` to learn the status); the proxy fast path calls the recorder directly.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import time
-import uuid
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..settings import GatewaySettings
 
-__all__ = ["AccessMiddleware", "request_id_of"]
+__all__ = ["AccessMiddleware", "AccessRecorder", "incoming_request_id", "new_request_id", "request_id_of"]
 
 log = logging.getLogger("gateway.access")
 
 _MAX_ID = 128
+# A random per-process prefix and a counter: unique, and far cheaper than uuid4 per request.
+_PREFIX = os.urandom(6).hex()
+_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PREFIX}{next(_COUNTER):010x}"
 
 
 def request_id_of(scope: Scope) -> str:
@@ -27,43 +39,32 @@ def request_id_of(scope: Scope) -> str:
     return rid
 
 
-def _incoming_id(headers: list[tuple[bytes, bytes]]) -> str | None:
+def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str | None:
     for name, value in headers:
         if name == b"x-request-id":
-            if 0 < len(value) <= _MAX_ID and value.isascii() and value.decode().isprintable():
-                return value.decode()
+            if 0 < len(value) <= _MAX_ID and value.isascii():
+                text = value.decode()
+                if text.isprintable():
+                    return text
             return None
     return None
 
 
-class AccessMiddleware:
-    def __init__(self, app: ASGIApp, settings: GatewaySettings) -> None:
-        self.app = app
+class AccessRecorder:
+    """Metrics, statistics and the access-log line for one finished request."""
+
+    def __init__(self, settings: GatewaySettings, app_ref: Any = None) -> None:
         self.access_log = settings.access_log
+        self.app_ref = app_ref
+        self._children: dict[tuple[str, str, str], Any] = {}
+        self._route_children: dict[tuple[str, str], tuple[Any, str]] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        rid = _incoming_id(scope["headers"]) or uuid.uuid4().hex
+    def start(self, scope: Scope) -> str:
+        rid = incoming_request_id(scope["headers"]) or new_request_id()
         scope["gateway.request_id"] = rid
-        rid_header = (b"x-request-id", rid.encode())
-        status = 500
+        return rid
 
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), rid_header]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            self._record(scope, status, time.perf_counter() - started, rid)
-
-    def _record(self, scope: Scope, status: int, seconds: float, rid: str) -> None:
+    def record(self, scope: Scope, status: int, seconds: float) -> None:
         path: str = scope["path"]
         service: str = scope.get("gateway.service", "")
         if path.startswith("/svc/"):
@@ -71,12 +72,25 @@ class AccessMiddleware:
         else:
             matched = scope.get("route")
             route = getattr(matched, "path", None) or "unmatched"
-        core = getattr(scope["app"].state, "core", None)
+        holder = self.app_ref if self.app_ref is not None else scope["app"]
+        core = getattr(holder.state, "core", None)
         if core is not None:
-            core.metrics.requests.labels(route, service, str(status)).inc()
-            core.metrics.request_seconds.labels(route).observe(seconds)
-            core.stats.observe("route", f"{scope['method']} {route}", seconds, status >= 500)
-        if self.access_log:
+            # labels() validates and locks on every call; the children are cached per label set.
+            key = (route, service, str(status))
+            counter = self._children.get(key)
+            if counter is None:
+                counter = self._children[key] = core.metrics.requests.labels(*key)
+            counter.inc()
+            method: str = scope["method"]
+            per_route = self._route_children.get((method, route))
+            if per_route is None:
+                per_route = self._route_children[(method, route)] = (
+                    core.metrics.request_seconds.labels(route),
+                    f"{method} {route}",
+                )
+            per_route[0].observe(seconds)
+            core.stats.observe("route", per_route[1], seconds, status >= 500)
+        if self.access_log and log.isEnabledFor(logging.INFO):
             client = scope.get("client")
             log.info(
                 "%s %s %d",
@@ -84,9 +98,10 @@ class AccessMiddleware:
                 path,
                 status,
                 extra={
-                    "request_id": rid,
+                    "request_id": scope.get("gateway.request_id"),
                     "method": scope["method"],
                     "path": path,
+                    "query": scope.get("query_string", b"").decode("latin-1") or None,
                     "status": status,
                     "duration_ms": round(seconds * 1000, 3),
                     "route": route,
@@ -96,3 +111,34 @@ class AccessMiddleware:
                     "client": client[0] if client else None,
                 },
             )
+
+
+class AccessMiddleware:
+    """Applies ``AccessRecorder`` to every HTTP request of the wrapped app (once)."""
+
+    def __init__(self, app: ASGIApp, settings: GatewaySettings, app_ref: Any = None) -> None:
+        self.app = app
+        self.recorder = AccessRecorder(settings, app_ref)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "gateway.request_id" in scope:
+            await self.app(scope, receive, send)  # not HTTP, or already handled further out
+            return
+        started = time.perf_counter()
+        rid = self.recorder.start(scope)
+        # The proxy adds X-Request-ID to its responses itself.
+        rid_header = None if scope["path"].startswith("/svc/") else (b"x-request-id", rid.encode())
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if rid_header is not None:
+                    message["headers"] = [*message.get("headers", ()), rid_header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self.recorder.record(scope, status, time.perf_counter() - started)

@@ -4,7 +4,7 @@ Any method; the query string and body pass through; hop-by-hop headers are remov
 X-Forwarded-For/Proto/Host and X-Request-ID added. Request bodies up to
 ``buffer_request_max`` bytes (with a Content-Length) are read first so a failed connect can
 be retried on another instance; larger or chunked bodies are streamed to the upstream.
-Responses with a small Content-Length are sent in one piece, others streamed.
+Responses that arrive whole with their head are sent in one piece, others streamed.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,24 +21,28 @@ from ..core import GatewayCore
 from ..upstream import UpstreamError
 from .headers import forward_request_headers, forward_response_headers
 
-__all__ = ["PREFIX", "ProxyMiddleware", "proxy_request"]
+__all__ = ["PREFIX", "ProxyMiddleware", "proxy_request", "send_json"]
 
 log = logging.getLogger("gateway.proxy")
 
 PREFIX = "/svc/"
-_PREFIX_B = PREFIX.encode()
-_BUFFER_RESPONSE_MAX = 256 * 1024
+_PREFIX_LEN = len(PREFIX)
 
 
 class _ClientGone(Exception):
     pass
 
 
-async def send_json(send: Send, status: int, body: dict[str, Any], request_id: str = "") -> None:
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+) -> int:
     data = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    if extra:
+        headers += extra
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
+    return status
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -48,7 +53,7 @@ async def _read_body(receive: Receive) -> bytes:
             raise _ClientGone()
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
@@ -65,22 +70,20 @@ async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
 
 def _split(scope: Scope) -> tuple[str, str] | None:
     raw: bytes = scope.get("raw_path") or scope["path"].encode()
-    rest = raw[len(_PREFIX_B) :]
-    service, slash, tail = rest.partition(b"/")
+    service, slash, tail = raw[_PREFIX_LEN:].partition(b"/")
     if not service:
         return None
-    from urllib.parse import unquote
-
     return unquote(service.decode("latin-1")), "/" + tail.decode("latin-1") if slash else "/"
 
 
-async def proxy_request(core: GatewayCore, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve one ``/svc/...`` request (the ASGI scope's path starts with ``/svc/``)."""
+async def proxy_request(core: GatewayCore, scope: Scope, receive: Receive, send: Send) -> int:
+    """Serve one ``/svc/...`` request; returns the status sent. Adds ``X-Request-ID`` to the
+    response (from ``scope["gateway.request_id"]``)."""
     request_id: str = scope.get("gateway.request_id", "")
+    rid = [(b"x-request-id", request_id.encode())] if request_id else []
     parts = _split(scope)
     if parts is None:
-        await send_json(send, 404, {"detail": "use /svc/{service}/{path}", "service": None})
-        return
+        return await send_json(send, 404, {"detail": "use /svc/{service}/{path}", "service": None}, rid)
     service, path = parts
     scope["gateway.service"] = service
     headers: list[tuple[bytes, bytes]] = scope["headers"]
@@ -88,24 +91,23 @@ async def proxy_request(core: GatewayCore, scope: Scope, receive: Receive, send:
     chunked = False
     for name, value in headers:
         if name == b"content-length":
-            try:
-                length = int(value)
-            except ValueError:
-                await send_json(send, 400, {"detail": "invalid Content-Length", "service": service})
-                return
+            if not value.isdigit():
+                return await send_json(
+                    send, 400, {"detail": "invalid Content-Length", "service": service}, rid
+                )
+            length = int(value)
         elif name == b"transfer-encoding":
             chunked = True
-    settings = core.settings
     body: bytes | AsyncIterator[bytes] | None
     try:
-        if length is not None and length <= settings.buffer_request_max:
+        if length is not None and length <= core.settings.buffer_request_max:
             body = await _read_body(receive) if length else None
         elif length is not None or chunked:
             body = _stream_body(receive)
         else:
             body = None
     except _ClientGone:
-        return
+        return 499
     client = scope.get("client")
     fwd = forward_request_headers(
         headers,
@@ -113,41 +115,29 @@ async def proxy_request(core: GatewayCore, scope: Scope, receive: Receive, send:
         scheme=scope.get("scheme", "http"),
         request_id=request_id,
     )
+    method: str = scope["method"]
     qs: bytes = scope.get("query_string", b"")
     try:
         resp = await core.client.request(
-            service, scope["method"], path, query=qs.decode("latin-1"), headers=fwd, body=body, stream=True
+            service, method, path, query=qs.decode("latin-1"), headers=fwd, body=body, stream=True
         )
     except UpstreamError as exc:
-        await send_json(send, exc.status_code, exc.to_body())
-        return
+        return await send_json(send, exc.status_code, exc.to_body(), rid)
     except _ClientGone:
-        return
+        return 499
     scope["gateway.instance"] = resp.instance.id
     scope["gateway.attempts"] = resp.attempts
-    upstream_len = resp.headers.get("Content-Length")
-    small = upstream_len is not None and upstream_len.isdigit() and int(upstream_len) <= _BUFFER_RESPONSE_MAX
+    out_headers, _length = forward_response_headers(resp.raw_headers)
+    out_headers += rid
+    if not resp.streamed:
+        await send({"type": "http.response.start", "status": resp.status, "headers": out_headers})
+        await send({"type": "http.response.body", "body": resp.body if method != "HEAD" else b""})
+        return resp.status
     try:
-        if small or scope["method"] == "HEAD":
-            data = await resp.read() if scope["method"] != "HEAD" else b""
-            if scope["method"] == "HEAD":
-                await resp.aclose()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": resp.status,
-                    "headers": forward_response_headers(resp.raw_headers, keep_length=True),
-                }
-            )
-            await send({"type": "http.response.body", "body": data})
-            return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": resp.status,
-                "headers": forward_response_headers(resp.raw_headers, keep_length=upstream_len is not None),
-            }
-        )
+        await send({"type": "http.response.start", "status": resp.status, "headers": out_headers})
+        if method == "HEAD":
+            await send({"type": "http.response.body", "body": b""})
+            return resp.status
         async for chunk in resp:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
@@ -156,6 +146,7 @@ async def proxy_request(core: GatewayCore, scope: Scope, receive: Receive, send:
         raise
     finally:
         await resp.aclose()
+    return resp.status
 
 
 class ProxyMiddleware:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 __all__ = ["HOP_BY_HOP", "forward_request_headers", "forward_response_headers"]
 
@@ -21,6 +21,11 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
+# Request side: Host is re-set by the client for the upstream; Expect (100-continue) is between
+# the client and the gateway's server; the forwarding headers are rebuilt below.
+_REQUEST_DROP = HOP_BY_HOP | {b"host", b"expect", b"x-request-id", b"x-forwarded-proto", b"x-forwarded-host"}
+# Response side: the gateway's server sets its own Date.
+_RESPONSE_DROP = HOP_BY_HOP | {b"date"}
 
 
 def _connection_listed(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
@@ -32,51 +37,61 @@ def _connection_listed(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
 
 
 def forward_request_headers(
-    headers: list[tuple[bytes, bytes]],
+    headers: Sequence[tuple[bytes, bytes]],
     *,
     client_ip: str | None,
     scheme: str,
     request_id: str,
-) -> list[tuple[str, str]]:
-    """Client headers minus hop-by-hop and Host, plus X-Forwarded-For/Proto/Host and X-Request-ID."""
-    drop = HOP_BY_HOP | _connection_listed(headers)
-    out: list[tuple[str, str]] = []
-    host = ""
-    xff = ""
-    for raw_name, raw_value in headers:
-        name = raw_name.lower()
+) -> list[tuple[bytes, bytes]]:
+    """Client headers (ASGI: lower-case names) minus hop-by-hop, Host and Expect, plus
+    X-Forwarded-For (appended), X-Forwarded-Proto, X-Forwarded-Host and X-Request-ID."""
+    drop = _REQUEST_DROP
+    out: list[tuple[bytes, bytes]] = []
+    host = b""
+    xff = b""
+    for name, value in headers:
         if name in drop:
-            continue
-        if name == b"host":
-            host = raw_value.decode("latin-1")
+            if name == b"host":
+                host = value
+            elif name == b"connection":
+                drop = drop | {t.strip().lower() for t in value.split(b",") if t.strip()}
             continue
         if name == b"x-forwarded-for":
-            xff = raw_value.decode("latin-1")
+            xff = value
             continue
-        if name in (b"x-request-id", b"x-forwarded-proto", b"x-forwarded-host"):
-            continue  # re-set below (the request id is the one the gateway logs)
-        out.append((raw_name.decode("latin-1"), raw_value.decode("latin-1")))
+        out.append((name, value))
+    if len(drop) != len(_REQUEST_DROP):  # a Connection header listed more: drop those too
+        out = [(n, v) for n, v in out if n not in drop]
     if client_ip:
-        xff = f"{xff}, {client_ip}" if xff else client_ip
+        ip = client_ip.encode()
+        xff = xff + b", " + ip if xff else ip
     if xff:
-        out.append(("X-Forwarded-For", xff))
-    out.append(("X-Forwarded-Proto", scheme))
+        out.append((b"x-forwarded-for", xff))
+    out.append((b"x-forwarded-proto", scheme.encode()))
     if host:
-        out.append(("X-Forwarded-Host", host))
-    out.append(("X-Request-ID", request_id))
+        out.append((b"x-forwarded-host", host))
+    out.append((b"x-request-id", request_id.encode()))
     return out
 
 
 def forward_response_headers(
-    headers: Iterable[tuple[bytes, bytes]], *, keep_length: bool
-) -> list[tuple[bytes, bytes]]:
-    """Upstream response headers minus hop-by-hop (and Content-Length when re-framing)."""
-    headers = list(headers)
-    drop = HOP_BY_HOP | _connection_listed(headers)
-    out = []
+    headers: Iterable[tuple[bytes, bytes]],
+) -> tuple[list[tuple[bytes, bytes]], int | None]:
+    """Upstream response headers (lower-cased) minus hop-by-hop and Date; also returns the
+    upstream's Content-Length (None if absent). The body is relayed unchanged, so a
+    Content-Length stays valid."""
+    out: list[tuple[bytes, bytes]] = []
+    drop = _RESPONSE_DROP
+    length: int | None = None
     for name, value in headers:
         low = name.lower()
-        if low in drop or (low == b"content-length" and not keep_length):
+        if low in drop:
+            if low == b"connection":
+                drop = drop | {t.strip().lower() for t in value.split(b",") if t.strip()}
             continue
+        if low == b"content-length":
+            length = int(value) if value.isdigit() else None
         out.append((low, value))
-    return out
+    if len(drop) != len(_RESPONSE_DROP):
+        out = [(n, v) for n, v in out if n not in drop]
+    return out, length

@@ -1,27 +1,23 @@
 """Calls to upstream services: balancing, retries on another instance, passive ejection.
 
 ``ServiceClient.request(service, ...)`` reads the current routing table (never Consul), drops
-ejected instances, lets the balancer pick one and sends the request over one shared aiohttp
-session. Failures where the instance certainly did not process the request (connect
-refused/timed out; and, unless disabled, a connection closed before any response byte) are
-retried on a *different* instance, bounded by ``retry_attempts`` and ``retry_deadline``
+ejected instances, lets the balancer pick one and sends the request over pooled keep-alive
+connections (``http1.Http1Client``). Failures where the instance certainly did not process the
+request (connect refused/timed out; and, unless disabled, a connection closed before any response
+byte) are retried on a *different* instance, bounded by ``retry_attempts`` and ``retry_deadline``
 (tenacity). Timeouts after the request was sent are not retried (the upstream may be working
 on it) and become ``UpstreamTimeout``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
-from multidict import CIMultiDict
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
-from yarl import URL
 
 from ..balancing.balancer import Balancer
 from ..discovery.instance import Instance
@@ -30,6 +26,7 @@ from ..observability.metrics import GatewayMetrics
 from ..observability.stats import StatisticsStore
 from .ejection import Ejector
 from .errors import NoHealthyInstance, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from .http1 import ConnectError, Http1Client, HttpError, NoResponse, ResponseTimeout
 from .response import UpstreamResponse
 
 __all__ = ["Body", "HeaderInput", "InstanceFilter", "ServiceClient"]
@@ -37,12 +34,10 @@ __all__ = ["Body", "HeaderInput", "InstanceFilter", "ServiceClient"]
 log = logging.getLogger("gateway.upstream")
 
 Body = bytes | AsyncIterable[bytes] | None
-HeaderInput = Mapping[str, str] | Sequence[tuple[str, str]] | None
+HeaderInput = Mapping[str, str] | Sequence[tuple[str, str]] | Sequence[tuple[bytes, bytes]] | None
 InstanceFilter = Callable[[Instance], bool]
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
-# aiohttp would otherwise add these; a proxy forwards exactly what it was given.
-_SKIP_AUTO = frozenset({"User-Agent", "Accept-Encoding", "Accept", "Content-Type"})
 
 
 class _Retryable(Exception):
@@ -95,24 +90,11 @@ class ServiceClient:
         self.pool_size = pool_size
         self.metrics = metrics
         self.stats = stats
-        self._session: aiohttp.ClientSession | None = None
+        self.http = Http1Client(max_idle_per_host=pool_size)
 
     # ---------------------------------------------------------------- lifecycle
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.pool_size, limit_per_host=0, ttl_dns_cache=60),
-                auto_decompress=False,  # pass bodies through byte for byte
-                skip_auto_headers=_SKIP_AUTO,
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-        return self._session
-
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self.http.close()
 
     # ---------------------------------------------------------------- public API
     async def request(
@@ -221,7 +203,9 @@ class ServiceClient:
         method = method.upper()
         max_attempts = max(1, min(attempts or self.attempts, len(instances)))
         qs = _encode_query(query)
-        hdrs = CIMultiDict(headers.items() if isinstance(headers, Mapping) else (headers or ()))
+        target = f"{path}?{qs}" if qs else path
+        hdrs, declared_length = _prepare_headers(headers)
+        body_length = declared_length if body is not None and not isinstance(body, bytes) else None
         guard = _ReplayGuard(body) if body is not None and not isinstance(body, bytes) else None
         send_body: Any = guard if guard is not None else body
         tried: set[str] = set()
@@ -233,7 +217,18 @@ class ServiceClient:
             inst = self._choose(service, instances, tried, policy, same_target_ok)
             tried.add(inst.id)
             return await self._send(
-                service, inst, instances, method, path, qs, hdrs, send_body, timeout, stream, count, guard
+                service,
+                inst,
+                instances,
+                method,
+                target,
+                hdrs,
+                send_body,
+                body_length,
+                timeout,
+                stream,
+                count,
+                guard,
             )
 
         try:
@@ -295,22 +290,15 @@ class ServiceClient:
         inst: Instance,
         siblings: tuple[Instance, ...],
         method: str,
-        path: str,
-        qs: str,
-        headers: CIMultiDict[str],
+        target: str,
+        headers: list[tuple[bytes, bytes]],
         body: Any,
+        body_length: int | None,
         timeout: float | None,
         stream: bool,
         attempt_no: int,
         guard: _ReplayGuard | None,
     ) -> UpstreamResponse:
-        url = URL(f"{inst.url}{path}?{qs}" if qs else f"{inst.url}{path}", encoded=True)
-        total = timeout or self.timeout
-        client_timeout = aiohttp.ClientTimeout(
-            total=None if stream else total,
-            sock_connect=min(self.connect_timeout, total),
-            sock_read=total if stream else None,
-        )
         inflight = self.balancer.inflight
         inflight.begin(inst.id)
         started = time.perf_counter()
@@ -328,50 +316,35 @@ class ServiceClient:
             if self.metrics:
                 self.metrics.upstream_seconds.labels(service).observe(elapsed)
 
+        total = timeout or self.timeout
         try:
-            raw = await self.session.request(
-                method, url, headers=headers, data=body, timeout=client_timeout, allow_redirects=False
+            raw = await self.http.request(
+                inst.address,
+                inst.port,
+                method,
+                target,
+                headers,
+                body,
+                connect_timeout=min(self.connect_timeout, total),
+                timeout=total,
+                stream=stream,
+                body_length=body_length,
             )
-        except Exception as exc:
+        except HttpError as exc:
             done(False)
-            mapped = self._classify(service, inst, siblings, method, exc, guard)
-            if mapped is None:
-                raise
-            raise mapped from exc
+            raise self._classify(service, inst, siblings, method, exc, guard) from exc
         except BaseException:
             done(False)
             raise
-        if not stream:
-            try:
-                data = await raw.read()
-            except Exception as exc:
-                raw.close()
-                done(False)
-                mapped = self._classify(service, inst, siblings, method, exc, None, sent=True)
-                if mapped is None:
-                    raise
-                raise mapped from exc
-            except BaseException:
-                raw.close()
-                done(False)
-                raise
-            finally:
-                raw.release()
-            done(True)
-            self.ejector.success(inst.id)
-            return UpstreamResponse(
-                status=raw.status,
-                headers=raw.headers,
-                raw_headers=raw.raw_headers,
-                instance=inst,
-                attempts=attempt_no,
-                body=data,
-            )
         self.ejector.success(inst.id)
+        if raw.body is not None:  # buffered, or streamed but already complete
+            done(True)
+            return UpstreamResponse(
+                status=raw.status, raw_headers=raw.headers, instance=inst, attempts=attempt_no, body=raw.body
+            )
         return UpstreamResponse(
             status=raw.status,
-            headers=raw.headers,
-            raw_headers=raw.raw_headers,
+            raw_headers=raw.headers,
             instance=inst,
             attempts=attempt_no,
             raw=raw,
@@ -384,39 +357,63 @@ class ServiceClient:
         inst: Instance,
         siblings: tuple[Instance, ...],
         method: str,
-        exc: Exception,
+        exc: HttpError,
         guard: _ReplayGuard | None,
-        *,
-        sent: bool = False,
-    ) -> Exception | None:
-        """Map an aiohttp failure to a typed error, wrapped in ``_Retryable`` when safe to retry."""
+    ) -> Exception:
+        """Map a transport failure to a typed error, wrapped in ``_Retryable`` when safe to retry."""
         body_replayable = guard is None or not guard.started
         where = f"{inst.address}:{inst.port}"
-        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-            self._failed(service, inst, siblings)
+        self._failed(service, inst, siblings)
+        if isinstance(exc, ConnectError):
             err: UpstreamError = UpstreamUnavailable(
-                service, f"cannot connect to '{service}' instance {where}: {_short(exc)}"
+                service, f"cannot connect to '{service}' instance {where}: {exc}"
             )
             return _Retryable(err) if body_replayable else err
-        if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
-            self._failed(service, inst, siblings)
-            return UpstreamTimeout(service, f"'{service}' instance {where} did not answer in time")
-        if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError) and not sent:
-            # Closed before any response byte: a killed replica, or a stale keep-alive connection.
-            self._failed(service, inst, siblings)
-            err = UpstreamUnavailable(service, f"'{service}' instance {where} closed the connection")
+        if isinstance(exc, NoResponse):
+            # Closed before any response byte: a killed replica (the request never ran there).
+            err = UpstreamUnavailable(service, f"'{service}' instance {where} closed the connection: {exc}")
             unanswered_ok = method in _IDEMPOTENT or self.retry_unanswered
             return _Retryable(err) if body_replayable and unanswered_ok else err
-        if isinstance(exc, aiohttp.ClientError | OSError | asyncio.IncompleteReadError):
-            self._failed(service, inst, siblings)
-            return UpstreamUnavailable(service, f"'{service}' instance {where} failed: {_short(exc)}")
-        return None
+        if isinstance(exc, ResponseTimeout):
+            return UpstreamTimeout(service, f"'{service}' instance {where} did not answer in time")
+        return UpstreamUnavailable(service, f"'{service}' instance {where} failed: {exc}")
 
     def _failed(self, service: str, inst: Instance, siblings: tuple[Instance, ...]) -> None:
         if self.ejector.failure(inst, siblings):
             log.warning("ejected %s instance %s for %.1fs", service, inst.id, self.ejector.seconds)
             if self.metrics:
                 self.metrics.ejections.labels(service).inc()
+
+
+_FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection"})
+
+
+def _prepare_headers(headers: HeaderInput) -> tuple[list[tuple[bytes, bytes]], int | None]:
+    """Headers to send as bytes, minus those the HTTP client writes itself; plus a declared
+    Content-Length. Accepts str pairs/mappings (encoded as latin-1, refused if they contain a
+    line break) or bytes pairs (taken as parsed by an HTTP server, e.g. an ASGI scope's)."""
+    if not headers:
+        return [], None
+    items: Any = headers.items() if isinstance(headers, Mapping) else headers
+    if not isinstance(headers, Mapping) and isinstance(headers[0][0], bytes):
+        pairs: list[tuple[bytes, bytes]] = list(items)
+    else:
+        pairs = []
+        for name, value in items:
+            if "\r" in name or "\n" in name or "\r" in value or "\n" in value:
+                raise ValueError(f"header {name!r} contains a line break")
+            pairs.append((name.encode("latin-1"), value.encode("latin-1")))
+    out: list[tuple[bytes, bytes]] = []
+    length: int | None = None
+    framing = _FRAMING
+    for name, value in pairs:
+        low = name.lower()
+        if low in framing:
+            if low == b"content-length" and value.isdigit():
+                length = int(value)
+            continue
+        out.append((name, value))
+    return out, length
 
 
 def _encode_query(query: Mapping[str, str] | Sequence[tuple[str, str]] | str | None) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..discovery.instance import Instance
+from .http1 import HttpError, RawResponse
 
 __all__ = ["UpstreamResponse"]
 
@@ -18,30 +19,45 @@ class UpstreamResponse:
 
     Buffered (``stream=False``): ``body``/``json()``/``text()`` are ready. Streamed
     (``stream=True``): iterate ``async for chunk in response`` (or ``await read()``), and call
-    ``await aclose()`` when done (iteration to the end closes it too). ``instance`` served it,
-    after ``attempts`` tries.
+    ``await aclose()`` when done early (reading to the end releases it too). ``instance``
+    served it, after ``attempts`` tries. ``headers`` is case-insensitive; ``raw_headers`` keeps
+    the upstream's bytes in order (what the proxy forwards).
     """
 
     def __init__(
         self,
         *,
         status: int,
-        headers: Mapping[str, str],
-        raw_headers: tuple[tuple[bytes, bytes], ...],
+        raw_headers: list[tuple[bytes, bytes]],
         instance: Instance,
         attempts: int,
         body: bytes | None = None,
-        raw: aiohttp.ClientResponse | None = None,
+        raw: RawResponse | None = None,
         on_close: Callable[[bool], None] | None = None,
     ) -> None:
         self.status = status
-        self.headers = headers
         self.raw_headers = raw_headers
         self.instance = instance
         self.attempts = attempts
         self._body = body
         self._raw = raw
         self._on_close = on_close
+        self._headers: CIMultiDictProxy[str] | None = None
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        if self._headers is None:
+            self._headers = CIMultiDictProxy(
+                CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw_headers)
+            )
+        return self._headers
+
+    def header(self, name: bytes) -> bytes | None:
+        """First raw value of header ``name`` (lower-case bytes), without building ``headers``."""
+        for key, value in self.raw_headers:
+            if key.lower() == name:
+                return value
+        return None
 
     @property
     def streamed(self) -> bool:
@@ -65,15 +81,20 @@ class UpstreamResponse:
         return self._body
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._raw is None:
+        raw = self._raw
+        if raw is None:
             if self._body:
                 yield self._body
             return
         ok = False
         try:
-            async for chunk in self._raw.content.iter_any():
+            async for chunk in raw.aiter():
                 yield chunk
             ok = True
+        except HttpError as exc:
+            from .errors import UpstreamUnavailable
+
+            raise UpstreamUnavailable(self.instance.service, f"response body broke: {exc}") from exc
         finally:
             self._finish(ok)
 
@@ -84,10 +105,7 @@ class UpstreamResponse:
         raw, self._raw = self._raw, None
         if raw is None:
             return
-        if ok:
-            raw.release()
-        else:
-            raw.close()  # partial read: the connection cannot be reused
+        raw.release()
         if self._on_close is not None:
             self._on_close(ok)
             self._on_close = None

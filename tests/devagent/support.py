@@ -33,6 +33,7 @@ class TargetState:
     body: bytes = b"ok"
     delay: float = 0.0
     hits: int = 0
+    redirects: dict[str, str] = field(default_factory=dict)  # path → Location (answered with 302)
     requests: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -55,6 +56,12 @@ class _Handler(BaseHTTPRequestHandler):
         if st.delay:
             time.sleep(st.delay)
         try:
+            if self.path in st.redirects:
+                self.send_response(302)
+                self.send_header("Location", st.redirects[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self.send_response(st.status)
             self.send_header("Content-Length", str(len(st.body)))
             self.end_headers()

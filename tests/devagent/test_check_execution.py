@@ -228,3 +228,41 @@ def test_output_only_changes_are_deferred_s3_5_s6_4() -> None:
         assert 0.4 <= elapsed <= 3.0, elapsed  # interval/2 + random(interval), plus slack for a busy machine
         assert int(new_index) > int(index)
         assert entries[0]["Checks"][1]["Output"] == "two"
+
+
+def test_first_run_after_random_delay_within_interval_s3_6() -> None:
+    """§3.6: by default each interval check first runs after a random delay in [0, Interval)."""
+    with http_target() as (base, state), dev_agent() as agent:
+        start = time.monotonic()
+        for i in range(5):
+            _register(agent, f'{{"Name": "rnd{i}", "Check": {{"HTTP": "{base}/c{i}", "Interval": "2s"}}}}')
+        first: dict[str, float] = {}
+        deadline = time.monotonic() + 3.0
+        while len(first) < 5 and time.monotonic() < deadline:
+            for req in list(state.requests):
+                first.setdefault(req["path"], time.monotonic() - start)
+            time.sleep(0.01)
+        assert len(first) == 5, first
+        assert max(first.values()) < 2.0 + 0.5
+        assert max(first.values()) - min(first.values()) > 0.05, f"first runs not spread: {first}"
+
+
+def test_http_redirects_followed_unless_disabled_s3_6(url: str) -> None:
+    """§3.6: redirects are followed unless DisableRedirects (then a 302 is not 2xx → critical)."""
+    with http_target() as (base, state):
+        state.redirects["/old"] = "/new"
+        _register(url, f'{{"Name": "rd1", "Check": {{"HTTP": "{base}/old", "Interval": "5s"}}}}')
+        wait_for(
+            lambda: check_status(url, "service:rd1") == ("passing", f"HTTP GET {base}/old: 200 OK Output: ok")
+        )
+        assert any(r["path"] == "/new" for r in state.requests)
+        _register(
+            url,
+            f'{{"Name": "rd2", "Check": {{"HTTP": "{base}/old", "Interval": "5s", '
+            '"DisableRedirects": true}}',
+        )
+        wait_for(
+            lambda: (
+                check_status(url, "service:rd2") == ("critical", f"HTTP GET {base}/old: 302 Found Output: ")
+            )
+        )

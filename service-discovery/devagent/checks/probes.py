@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import os
 from typing import Any
 
@@ -32,9 +31,8 @@ def _dial_error(exc: BaseException, addr: str) -> str:
         if isinstance(cause, TimeoutError):
             return f"dial tcp {addr}: i/o timeout"
         if isinstance(cause, OSError) and cause.errno is not None:
+            # Go prints the lower-case syscall error text, e.g. "no route to host"
             return f"dial tcp {addr}: connect: {os.strerror(cause.errno).lower()}"
-        if isinstance(cause, OSError) and cause.errno == errno.EHOSTUNREACH:
-            return f"dial tcp {addr}: connect: no route to host"
         cause = cause.__cause__ or cause.__context__
     return f"dial tcp {addr}: {exc}"
 

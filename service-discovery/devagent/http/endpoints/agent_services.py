@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from typing import Any
@@ -92,7 +91,7 @@ class AgentServices:
                 out = self._one(rest)
         return json_response(out, {"X-Consul-Contenthash": out["ContentHash"]})
 
-    async def _aggregate(self, req: Request, service_ids: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    def _aggregate(self, service_ids: list[str]) -> tuple[str, list[dict[str, Any]]]:
         cat = self.agent.catalog
         results = []
         worst = PASSING
@@ -116,7 +115,6 @@ class AgentServices:
                     ],
                 }
             )
-        await asyncio.sleep(0)
         return worst, results
 
     def _status_code(self, status: str) -> int:
@@ -125,14 +123,14 @@ class AgentServices:
     async def health_by_id(self, req: Request, rest: str) -> Response:
         if rest not in self.agent.local_services:
             return self._text_or_json(req, 404, f"ServiceId {rest} not found", None)
-        status, results = await self._aggregate(req, [rest])
+        status, results = self._aggregate([rest])
         return self._text_or_json(req, self._status_code(status), status, results[0])
 
     async def health_by_name(self, req: Request, rest: str) -> Response:
         ids = [s.id for s in self.agent.catalog.instances(rest) if s.id in self.agent.local_services]
         if not ids:
             return self._text_or_json(req, 404, f"ServiceName {rest} Not Found", [])
-        status, results = await self._aggregate(req, ids)
+        status, results = self._aggregate(ids)
         return self._text_or_json(req, self._status_code(status), status, results)
 
     def _text_or_json(self, req: Request, code: int, status: str, payload: Any) -> Response:

@@ -12,11 +12,19 @@ __all__ = ["LaunchSpec", "ReplicaBackend"]
 class LaunchSpec:
     """Everything a backend needs to start one replica of ``model``."""
 
-    __slots__ = ("consul_addr", "consul_token", "model", "name", "service_name")
+    __slots__ = ("check_interval", "consul_addr", "consul_token", "model", "name", "service_name")
 
     def __init__(
-        self, *, model: str, name: str, service_name: str, consul_addr: str, consul_token: str | None
+        self,
+        *,
+        model: str,
+        name: str,
+        service_name: str,
+        consul_addr: str,
+        consul_token: str | None,
+        check_interval: str = "1s",
     ) -> None:
+        self.check_interval = check_interval
         self.model = model
         self.name = name
         self.service_name = service_name
@@ -32,6 +40,7 @@ class LaunchSpec:
             "SERVICE_HOST": host,
             "SERVICE_PORT": str(port),
             "CONSUL_HTTP_ADDR": self.consul_addr,
+            "CHECK_INTERVAL": self.check_interval,
         }
         if self.consul_token:
             env["CONSUL_HTTP_TOKEN"] = self.consul_token

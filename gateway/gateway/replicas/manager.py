@@ -127,6 +127,7 @@ class ReplicaManager:
             service_name=self.service_name,
             consul_addr=self.consul_addr,
             consul_token=self.consul_token,
+            check_interval=self.settings.replica_check_interval,
         )
 
     async def _wait_routed(self, replica: ReplicaInfo, started: float) -> None:

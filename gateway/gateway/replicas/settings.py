@@ -48,6 +48,11 @@ class ReplicaSettings(BaseSettings):
     replica_launch_timeout: float = Field(
         default=60.0, gt=0, le=600, description="seconds for a new replica to be passing and routed"
     )
+    replica_check_interval: str = Field(
+        default="1s",
+        description="Consul check interval of launched replicas; Consul staggers a new check's first run "
+        "randomly within it, so a short interval shortens launch-to-serving",
+    )
     replica_stop_timeout: float = Field(
         default=10.0, ge=0, le=120, description="SIGTERM grace before SIGKILL"
     )
@@ -79,6 +84,15 @@ class ReplicaSettings(BaseSettings):
         if not _MEMORY.match(value):
             raise ValueError(f"replica_memory {value!r} is not a size like 512m or 1g")
         return value.lower()
+
+    @field_validator("replica_check_interval")
+    @classmethod
+    def _interval(cls, value: str) -> str:
+        from servicekit import parse_go_duration
+
+        if parse_go_duration(value) <= 0:
+            raise ValueError("replica_check_interval must be a positive Go duration such as 1s")
+        return value
 
     @field_validator("stack_name")
     @classmethod

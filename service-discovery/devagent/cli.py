@@ -137,7 +137,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         access_log=level == "debug",
         lifespan="on",
         server_header=False,
-        http="httptools",
-        loop="uvloop",
+        # "auto" = httptools + uvloop when installed (uvicorn[standard]); pure-Python fallbacks otherwise
+        http="auto",
+        loop="auto",
         timeout_graceful_shutdown=2,
     )

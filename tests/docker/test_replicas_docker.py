@@ -13,7 +13,7 @@ from docker.errors import NotFound
 from tests.support.processes import wait_until
 
 from .gateway_proc import AUTH, docker_gateway, passing_ids, predict
-from .support import MANAGED, STACK, DockerStack, docker_stack
+from .support import MANAGED, MODEL_IMAGE, STACK, DockerStack, docker_stack
 
 pytestmark = pytest.mark.docker
 
@@ -162,3 +162,37 @@ def test_missing_image_is_a_clear_error(docker_client: docker.DockerClient, stac
         assert "consul-gateway/no-such-image:none" in resp.json()["detail"]
         assert "not found" in resp.json()["detail"]
         assert _managed(docker_client, stack) == []
+
+
+def test_janitor_removes_managed_replicas_that_never_pass(
+    docker_client: docker.DockerClient, stack: DockerStack
+) -> None:
+    # A leftover "replica" of this stack (e.g. from a crashed gateway) that can never register.
+    labels = {
+        MANAGED: "true",
+        STACK: stack.name,
+        "io.consul-gateway.role": "replica",
+        "io.consul-gateway.model": "LinearRegression",
+        "io.consul-gateway.port": "8101",
+    }
+    stuck = docker_client.containers.run(
+        MODEL_IMAGE,
+        detach=True,
+        name=f"{stack.name}-gdp-stuck",
+        labels=labels,
+        network=stack.network,
+        environment={"CONSUL_HTTP_ADDR": "http://nowhere.invalid:8500"},
+    )
+    with docker_gateway(stack, REPLICA_UNHEALTHY_GRACE="2") as gw:
+        listing = httpx.get(f"{gw}/api/models/instances/LinearRegression", timeout=10).json()
+        assert [i["name"] for i in listing["instances"]] == [stuck.name]
+        assert listing["instances"][0]["health"] == "not_passing"
+
+        def removed() -> bool:
+            try:
+                docker_client.containers.get(stuck.id)
+            except NotFound:
+                return True
+            return False
+
+        wait_until(removed, timeout=30, what="janitor removed the never-passing replica")

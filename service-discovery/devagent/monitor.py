@@ -48,7 +48,7 @@ class CheckMonitor:
 
     def _http_client(self, insecure: bool) -> httpx.AsyncClient:
         # Keep-alives disabled like Consul's check transport; redirects handled per request.
-        limits = httpx.Limits(max_keepalive_connections=0)
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)  # no pool queueing
         if insecure:
             if self._insecure_client is None:
                 self._insecure_client = httpx.AsyncClient(verify=False, limits=limits, timeout=None)

@@ -32,3 +32,5 @@ for svc in "${SVCS[@]}"; do
     || die "docker build of $tag failed"
   log "image $tag built in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 done
+# Each rebuild leaves the previous image untagged: prune only ours (by label), keep the base.
+docker image prune -f --filter "label=io.consul-gateway.component" >/dev/null 2>&1 || true

@@ -322,5 +322,7 @@ class Agent:
 
     # -- views used by handlers ----------------------------------------------------------------
     def service_tags(self, check: Check) -> list[str]:
-        svc = self.catalog.services.get(check.service_id) if check.service_id else None
+        if not check.service_id:
+            return []
+        svc = self.catalog.service_on(self.catalog.node_name(check), check.service_id)
         return svc.tags if svc else []

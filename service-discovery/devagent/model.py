@@ -23,8 +23,11 @@ class NodeInfo:
     meta: dict[str, str]
     create_index: int = 1
     modify_index: int = 1
+    tagged: dict[str, str] | None = None  # None = the agent node's lan/wan defaults
 
     def tagged_addresses(self) -> dict[str, str]:
+        if self.tagged is not None:
+            return dict(self.tagged)
         return {"lan": self.address, "lan_ipv4": self.address, "wan": self.address, "wan_ipv4": self.address}
 
 
@@ -34,6 +37,7 @@ class Service:
 
     id: str
     name: str
+    node: str = ""  # "" = the agent's own node; other nodes come from /v1/catalog/register
     tags: list[str] = field(default_factory=list)
     address: str = ""
     tagged_addresses: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -88,6 +92,7 @@ class Check:
 
     check_id: str
     name: str
+    node: str = ""  # "" = the agent's own node
     type: str = ""
     notes: str = ""
     service_id: str = ""

@@ -12,14 +12,15 @@ from typing import TypeVar
 
 from ..agent import Agent
 from ..jsonout import fragment, join_array
-from ..model import PASSING, Check, Service
+from ..model import PASSING, Service
 from ..views import check_json, health_entry, service_node
 
-__all__ = ["Renderer"]
+__all__ = ["NodeMeta", "Renderer"]
 
 _MAX_BODIES = 2048
 _MAX_BYTES = 256 * 1024 * 1024  # bound the cache: distinct tag/filter combinations each hold a body
 T = TypeVar("T")
+NodeMeta = tuple[tuple[str, str], ...]  # node-meta=key:value filters
 
 
 class Renderer:
@@ -27,7 +28,7 @@ class Renderer:
         self.agent = agent
         self._bodies: dict[Hashable, tuple[int, bytes]] = {}
         self._bytes = 0
-        self._entries: dict[str, tuple[tuple[int, int, int], bytes, bool]] = {}
+        self._entries: dict[tuple[str, str], tuple[tuple[int, int, int], bytes, bool]] = {}
 
     def cached(self, key: Hashable, index: int) -> bytes | None:
         hit = self._bodies.get(key)
@@ -45,53 +46,58 @@ class Renderer:
         return body
 
     # -- health --------------------------------------------------------------------------------
-    def _entry(self, svc: Service, node_checks: list[Check]) -> tuple[bytes, bool]:
+    def _entry(self, svc: Service) -> tuple[bytes, bool]:
         """(pre-rendered entry, all checks passing) for one instance, cached by its versions."""
         cat = self.agent.catalog
-        version = (svc.modify_index, cat.instance_version.get(svc.id, 0), cat.node_version)
-        hit = self._entries.get(svc.id)
+        node = cat.node_of(svc)
+        key = (node.name, svc.id)
+        version = (svc.modify_index, cat.instance_version.get(key, 0), cat.node_version.get(node.name, 0))
+        hit = self._entries.get(key)
         if hit is not None and hit[0] == version:
             return hit[1], hit[2]
-        node = cat.node
-        checks = node_checks + cat.checks_of(svc.id)
+        checks = cat.node_checks_of(node.name) + cat.checks_of_instance(svc)
         payload = [check_json(c, node.name, svc.tags if c.service_id else [], True) for c in checks]
         frag = fragment(health_entry(node, svc, payload))
         passing = all(c.cat_status == PASSING for c in checks)
-        if len(self._entries) > 4 * max(len(cat.services), 256):
+        if len(self._entries) > 4 * max(len(cat.services) + len(cat.remote_services), 256):
             self._entries.clear()
-        self._entries[svc.id] = (version, frag, passing)
+        self._entries[key] = (version, frag, passing)
         return frag, passing
 
-    def forget(self, service_id: str) -> None:
-        self._entries.pop(service_id, None)
+    def _select(self, name: str, tags: tuple[str, ...], node_meta: NodeMeta) -> list[Service]:
+        cat = self.agent.catalog
+        instances = cat.instances(name)
+        if node_meta:
+            instances = [s for s in instances if _meta_ok(cat.node_of(s).meta, node_meta)]
+        if tags:
+            instances = [s for s in instances if _has_tags(s, tags)]
+        return instances
 
     def health_service(
-        self, name: str, index: int, passing: bool, tags: tuple[str, ...], node_ok: bool
+        self, name: str, index: int, passing: bool, tags: tuple[str, ...], node_meta: NodeMeta
     ) -> bytes:
-        key = ("health", name, passing, tags, node_ok)
+        key = ("health", name, passing, tags, node_meta)
         body = self.cached(key, index)
         if body is not None:
             return body
-        instances = self.agent.catalog.instances(name) if node_ok else []
-        if tags:
-            instances = [s for s in instances if _has_tags(s, tags)]
-        node_checks = self.agent.catalog.sorted_node_checks()
-        entries = [self._entry(s, node_checks) for s in instances]
+        entries = [self._entry(s) for s in self._select(name, tags, node_meta)]
         if passing:
             entries = _swap_filter(entries, lambda e: e[1])
         return self.store(key, index, join_array([e[0] for e in entries]))
 
     # -- catalog -------------------------------------------------------------------------------
-    def catalog_service(self, name: str, index: int, tags: tuple[str, ...], node_ok: bool) -> bytes:
-        key = ("catalog", name, tags, node_ok)
+    def catalog_service(self, name: str, index: int, tags: tuple[str, ...], node_meta: NodeMeta) -> bytes:
+        key = ("catalog", name, tags, node_meta)
         body = self.cached(key, index)
         if body is not None:
             return body
         cat = self.agent.catalog
-        instances = cat.instances(name) if node_ok else []
-        if tags:
-            instances = [s for s in instances if _has_tags(s, tags)]
-        return self.store(key, index, join_array([fragment(service_node(cat.node, s)) for s in instances]))
+        frags = [fragment(service_node(cat.node_of(s), s)) for s in self._select(name, tags, node_meta)]
+        return self.store(key, index, join_array(frags))
+
+
+def _meta_ok(meta: dict[str, str], wanted: NodeMeta) -> bool:
+    return all(meta.get(k) == v for k, v in wanted)
 
 
 def _has_tags(svc: Service, wanted: tuple[str, ...]) -> bool:

@@ -12,7 +12,7 @@ from ..query import meta_headers, parse_query
 from ..render import Renderer
 from ..request import Request
 from ..response import Response, raw_json
-from .common import node_meta_ok, require
+from .common import node_meta, node_meta_ok, require
 
 __all__ = ["CatalogEndpoints"]
 
@@ -33,27 +33,29 @@ class CatalogEndpoints:
     async def services(self, req: Request, rest: str) -> Response:
         opts = parse_query(req, self.agent.config)
         match = self._compile(req)
-        node_ok = node_meta_ok(req, self.catalog.node.meta)
+        meta = node_meta(req)
         index = await block(self.agent.hub, opts, lambda: self.catalog.services_table, lambda: ["services"])
-        key = ("services", node_ok, req.get("filter"))
+        key = ("services", meta, req.get("filter"))
         body = self.renderer.cached(key, index)
         if body is None:
             out: dict[str, list[str]] = {}
-            if node_ok:
-                for name in sorted(self.catalog.by_name):
-                    tags: list[str] = []
-                    seen: set[str] = set()
-                    matched = False
-                    for svc in self.catalog.instances(name):
-                        if match is not None and not match(service_node(self.catalog.node, svc)):
-                            continue
-                        matched = True
-                        for tag in svc.tags:
-                            if tag not in seen:
-                                seen.add(tag)
-                                tags.append(tag)
-                    if matched:
-                        out[name] = tags
+            for name in sorted(self.catalog.by_name):
+                tags: list[str] = []
+                seen: set[str] = set()
+                matched = False
+                for svc in self.catalog.instances(name):
+                    node = self.catalog.node_of(svc)
+                    if not node_meta_ok(req, node.meta):
+                        continue
+                    if match is not None and not match(service_node(node, svc)):
+                        continue
+                    matched = True
+                    for tag in svc.tags:
+                        if tag not in seen:
+                            seen.add(tag)
+                            tags.append(tag)
+                if matched:
+                    out[name] = tags
             body = self.renderer.store(key, index, dumps(out))
         return raw_json(body, meta_headers(index, opts))
 
@@ -62,7 +64,7 @@ class CatalogEndpoints:
         opts = parse_query(req, self.agent.config)
         match = self._compile(req)
         tags = tuple(t.lower() for t in req.query.get("tag", []))
-        node_ok = node_meta_ok(req, self.catalog.node.meta)
+        meta = node_meta(req)
         index = await block(
             self.agent.hub,
             opts,
@@ -73,15 +75,16 @@ class CatalogEndpoints:
         if match is not None:
             import json
 
-            items = json.loads(self.renderer.catalog_service(name, index, tags, node_ok))
+            items = json.loads(self.renderer.catalog_service(name, index, tags, meta))
             return raw_json(dumps([i for i in items if match(i)]), headers)
-        return raw_json(self.renderer.catalog_service(name, index, tags, node_ok), headers)
+        return raw_json(self.renderer.catalog_service(name, index, tags, meta), headers)
 
     async def nodes(self, req: Request, rest: str) -> Response:
         opts = parse_query(req, self.agent.config)
         match = self._compile(req)
         index = await block(self.agent.hub, opts, lambda: self.catalog.nodes_table, lambda: ["nodes"])
-        items = [node_json(self.catalog.node)] if node_meta_ok(req, self.catalog.node.meta) else []
+        nodes = self.catalog.nodes
+        items = [node_json(nodes[n]) for n in sorted(nodes) if node_meta_ok(req, nodes[n].meta)]
         if match is not None:
             items = [i for i in items if match(i)]
         return raw_json(dumps(items), meta_headers(index, opts))
@@ -96,9 +99,9 @@ class CatalogEndpoints:
 
         index = await block(self.agent.hub, opts, index_fn, lambda: ["nodes", "services"])
         body: Any = None
-        if name == cat.node.name:
+        if name in cat.nodes:
             body = {
-                "Node": node_json(cat.node),
-                "Services": {sid: node_service(cat.services[sid]) for sid in sorted(cat.services)},
+                "Node": node_json(cat.nodes[name]),
+                "Services": {s.id: node_service(s) for s in cat.node_services(name)},
             }
         return raw_json(dumps(body), meta_headers(index, opts))

@@ -6,7 +6,7 @@ from ...errors import ApiError
 from ..query import parse_bool
 from ..request import Request
 
-__all__ = ["enable_param", "node_meta_ok", "passing_param", "require"]
+__all__ = ["enable_param", "node_meta", "node_meta_ok", "passing_param", "require"]
 
 
 def require(value: str, message: str) -> str:
@@ -37,10 +37,15 @@ def passing_param(req: Request) -> bool:
     return value
 
 
-def node_meta_ok(req: Request, meta: dict[str, str]) -> bool:
-    """``node-meta=key:value`` (repeatable): the single node must match all of them."""
+def node_meta(req: Request) -> tuple[tuple[str, str], ...]:
+    """``node-meta=key:value`` (repeatable) as sorted pairs."""
+    pairs = []
     for item in req.query.get("node-meta", []):
         key, _, value = item.partition(":")
-        if meta.get(key) != value:
-            return False
-    return True
+        pairs.append((key, value))
+    return tuple(sorted(pairs))
+
+
+def node_meta_ok(req: Request, meta: dict[str, str]) -> bool:
+    """A node must match every ``node-meta`` filter."""
+    return all(meta.get(k) == v for k, v in node_meta(req))

@@ -6,14 +6,14 @@ from typing import Any
 
 from ...agent import Agent
 from ...jsonout import dumps
-from ...model import Check
+from ...model import Check, Service
 from ...views import check_json
 from ..blocking import block
 from ..query import meta_headers, parse_query
 from ..render import Renderer
 from ..request import Request
 from ..response import Response, raw_json
-from .common import node_meta_ok, passing_param, require
+from .common import node_meta, node_meta_ok, passing_param, require
 
 __all__ = ["HealthEndpoints"]
 
@@ -37,7 +37,7 @@ class HealthEndpoints:
         opts = parse_query(req, self.agent.config)
         passing = passing_param(req)
         tags = tuple(t.lower() for t in req.query.get("tag", []))
-        node_ok = node_meta_ok(req, self.catalog.node.meta)
+        meta = node_meta(req)
         index = await block(
             self.agent.hub,
             opts,
@@ -48,17 +48,19 @@ class HealthEndpoints:
         if req.get("filter"):
             import json
 
-            entries = json.loads(self.renderer.health_service(name, index, passing, tags, node_ok))
+            entries = json.loads(self.renderer.health_service(name, index, passing, tags, meta))
             return raw_json(dumps(self._filter(req, entries)), headers)
-        return raw_json(self.renderer.health_service(name, index, passing, tags, node_ok), headers)
+        return raw_json(self.renderer.health_service(name, index, passing, tags, meta), headers)
 
     def _json(self, check: Check) -> dict[str, Any]:
-        return check_json(check, self.catalog.node.name, self.agent.service_tags(check), True)
+        return check_json(check, self.catalog.node_name(check), self.agent.service_tags(check), True)
+
+    def _node_ok(self, req: Request, obj: Check | Service) -> bool:
+        return node_meta_ok(req, self.catalog.node_of(obj).meta)
 
     async def checks(self, req: Request, name: str) -> Response:
         require(name, "Missing service name")
         opts = parse_query(req, self.agent.config)
-        node_ok = node_meta_ok(req, self.catalog.node.meta)
         index = await block(
             self.agent.hub,
             opts,
@@ -66,20 +68,19 @@ class HealthEndpoints:
             lambda: self.catalog.watch_keys(name),
         )
         items: list[dict[str, Any]] = []
-        if node_ok:
-            for svc in self.catalog.instances(name):
-                items.extend(self._json(c) for c in self.catalog.checks_of(svc.id))
+        for svc in self.catalog.instances(name):
+            if self._node_ok(req, svc):
+                items.extend(self._json(c) for c in self.catalog.checks_of_instance(svc))
         return raw_json(dumps(self._filter(req, items)), meta_headers(index, opts))
 
     async def state(self, req: Request, state: str) -> Response:
         require(state, "Missing check state")
         opts = parse_query(req, self.agent.config)
-        node_ok = node_meta_ok(req, self.catalog.node.meta)
         index = await block(self.agent.hub, opts, lambda: self.catalog.checks_table, lambda: ["checks"])
         items = [
             self._json(c)
             for c in self.catalog.all_checks()
-            if node_ok and (state == "any" or c.cat_status == state)
+            if (state == "any" or c.cat_status == state) and self._node_ok(req, c)
         ]
         return raw_json(dumps(self._filter(req, items)), meta_headers(index, opts))
 
@@ -88,6 +89,6 @@ class HealthEndpoints:
         opts = parse_query(req, self.agent.config)
         index = await block(self.agent.hub, opts, lambda: self.catalog.checks_table, lambda: ["checks"])
         items: list[dict[str, Any]] = []
-        if node == self.catalog.node.name:
-            items = [self._json(c) for c in self.catalog.all_checks()]
+        if node in self.catalog.nodes:
+            items = [self._json(c) for c in self.catalog.checks_on_node(node)]
         return raw_json(dumps(self._filter(req, items)), meta_headers(index, opts))

@@ -236,7 +236,10 @@ class Catalog:
     def put_node(self, node: NodeInfo) -> None:
         old = self.nodes.get(node.name)
         if old is not None and (old.node_id, old.address, old.tagged, old.meta) == (
-            node.node_id, node.address, node.tagged, node.meta
+            node.node_id,
+            node.address,
+            node.tagged,
+            node.meta,
         ):
             return
         idx = self.next_index()

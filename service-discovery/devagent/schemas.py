@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from .decode import Field, Schema
 
-__all__ = ["CHECK_DEFINITION", "CHECK_TYPE", "CHECK_UPDATE", "SERVICE_DEFINITION"]
+__all__ = [
+    "CHECK_DEFINITION",
+    "CHECK_TYPE",
+    "CHECK_UPDATE",
+    "DEREGISTER_REQUEST",
+    "REGISTER_REQUEST",
+    "SERVICE_DEFINITION",
+]
 
 _CHECK_COMMON: tuple[Field, ...] = (
     Field("CheckID", "str"),
@@ -90,3 +97,93 @@ SERVICE_DEFINITION = Schema(
 )
 
 CHECK_UPDATE = Schema("checkUpdate", (Field("Status", "str"), Field("Output", "str")))
+
+# /v1/catalog/register and /deregister (structs.RegisterRequest / DeregisterRequest).
+_NODE_SERVICE = Schema(
+    "NodeService",
+    (
+        Field("ID", "str"),
+        Field("Service", "str"),
+        Field("Tags", "strlist"),
+        Field("Address", "str"),
+        Field("TaggedAddresses", "objmap", schema=_TAGGED_ADDRESS),
+        Field("Meta", "strmap"),
+        Field("Port", "int"),
+        Field("SocketPath", "str"),
+        Field("Kind", "str"),
+        Field("Weights", "object", schema=_WEIGHTS),
+        Field("EnableTagOverride", "bool"),
+        Field("Proxy", "any"),
+        Field("Connect", "any"),
+        Field("Locality", "object", schema=_LOCALITY),
+        Field("LocallyRegisteredAsSidecar", "bool"),
+        Field("PeerName", "str"),
+        Field("Datacenter", "str"),
+        Field("Namespace", "str"),
+        Field("Partition", "str"),
+        Field("CreateIndex", "uint"),
+        Field("ModifyIndex", "uint"),
+    ),
+)
+_HEALTH_CHECK = Schema(
+    "HealthCheck",
+    (
+        Field("Node", "str"),
+        Field("CheckID", "str"),
+        Field("Name", "str"),
+        Field("Status", "str"),
+        Field("Notes", "str"),
+        Field("Output", "str"),
+        Field("ServiceID", "str"),
+        Field("ServiceName", "str"),
+        Field("ServiceTags", "strlist"),
+        Field("Type", "str"),
+        Field("Interval", "str"),
+        Field("Timeout", "str"),
+        Field("ExposedPort", "int"),
+        Field("Definition", "any"),
+        Field("PeerName", "str"),
+        Field("Namespace", "str"),
+        Field("Partition", "str"),
+        Field("CreateIndex", "uint"),
+        Field("ModifyIndex", "uint"),
+    ),
+)
+_WRITE_REQUEST = Schema("WriteRequest", (Field("Token", "str"),))
+
+REGISTER_REQUEST = Schema(
+    "RegisterRequest",
+    (
+        Field("Datacenter", "str"),
+        Field("ID", "str"),
+        Field("Node", "str"),
+        Field("Address", "str"),
+        Field("TaggedAddresses", "strmap"),
+        Field("NodeMeta", "strmap"),
+        Field("Service", "object", schema=_NODE_SERVICE),
+        Field("Check", "object", schema=_HEALTH_CHECK),
+        Field("Checks", "objlist", schema=_HEALTH_CHECK),
+        Field("SkipNodeUpdate", "bool"),
+        Field("Token", "str"),
+        Field("WriteRequest", "object", schema=_WRITE_REQUEST),
+        Field("Locality", "object", schema=_LOCALITY),
+        Field("PeerName", "str"),
+        Field("Namespace", "str"),
+        Field("Partition", "str"),
+    ),
+)
+
+DEREGISTER_REQUEST = Schema(
+    "DeregisterRequest",
+    (
+        Field("Datacenter", "str"),
+        Field("Node", "str"),
+        Field("ServiceID", "str"),
+        Field("CheckID", "str"),
+        Field("Token", "str"),
+        Field("WriteRequest", "object", schema=_WRITE_REQUEST),
+        Field("PeerName", "str"),
+        Field("Namespace", "str"),
+        Field("Partition", "str"),
+    ),
+)

@@ -9,6 +9,7 @@ from .agent_checks import AgentChecks
 from .agent_info import AgentInfo
 from .agent_services import AgentServices
 from .catalog import CatalogEndpoints
+from .catalog_write import CatalogWrites
 from .health import HealthEndpoints
 from .kv import KVEndpoints
 from .ui import UIEndpoints
@@ -59,6 +60,9 @@ def register_routes(router: Router, agent: Agent, renderer: Renderer) -> None:
     router.add("/v1/catalog/service/", GET, cat.service)
     router.add("/v1/catalog/nodes", GET, cat.nodes)
     router.add("/v1/catalog/node/", GET, cat.node)
+    writes = CatalogWrites(agent)
+    router.add("/v1/catalog/register", PUT, writes.register)
+    router.add("/v1/catalog/deregister", PUT, writes.deregister)
 
     kv = KVEndpoints(agent)
     router.add("/v1/kv/", ("GET", "PUT", "DELETE"), kv.handle)

@@ -218,6 +218,12 @@ def wrk(
     return parse_wrk(out)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def register(consul: str, sid: str, port: int, name: str = "bench-backend") -> None:
     # No check: an instance without checks is passing at once (we time routing, not checks).
     httpx.put(
@@ -290,13 +296,13 @@ def main() -> None:
         stack.enter_context(
             process([tool("nginx"), "-c", str(tmp / "nginx.conf"), "-p", str(tmp)], name="nginx")
         )
-        stack.enter_context(process([tool("haproxy"), "-f", str(tmp / "haproxy.cfg")], name="haproxy"))
+        hap = stack.enter_context(process([tool("haproxy"), "-f", str(tmp / "haproxy.cfg")], name="haproxy"))
         stack.enter_context(process([PY, "-m", "devagent", "--port", str(consul_port)], name="devagent"))
         wait_http(f"{consul}/v1/status/leader")
         for i, p in enumerate(backends):
             wait_http(f"http://127.0.0.1:{p}/")
             register(consul, f"bench-backend-{i}", p)
-        stack.enter_context(
+        naive = stack.enter_context(
             process(
                 [
                     PY,
@@ -314,7 +320,7 @@ def main() -> None:
             "CONSUL_HTTP_ADDR": consul,
             "LOG_LEVEL": os.environ.get("BENCH_GATEWAY_LOG_LEVEL", "warning"),
         }
-        stack.enter_context(process([PY, "-m", "gateway"], env=gw_env, name="gateway"))
+        gwp = stack.enter_context(process([PY, "-m", "gateway"], env=gw_env, name="gateway"))
         gw = f"http://127.0.0.1:{gw_port}"
         wait_http(f"{gw}/ready", status=200)
         wait_http(f"http://127.0.0.1:{hp_port}/")
@@ -333,20 +339,27 @@ def main() -> None:
         }
         if args.skip_naive:
             del targets["naive"]
+        pids = {"haproxy": hap.pid, "naive": naive.pid, "gateway": gwp.pid}
         for name, url in targets.items():
-            wrk(url, 1.0, lua_post)  # warm-up (connections, JIT-free but caches and pools)
-            results[name] = wrk(url, args.duration, lua_post)
-            r = results[name]
+            wrk(url, 1.0, lua_post)  # warm-up (connections, pools)
+            before = cpu_seconds(pids[name]) if name in pids else 0.0
+            r = wrk(url, args.duration, lua_post)
+            if name in pids:
+                # CPU per request is robust to other load on the machine, unlike rps.
+                used = cpu_seconds(pids[name]) - before
+                r["cpu_us_per_req"] = 1e6 * used / max(1.0, r["rps"] * args.duration)
+            results[name] = r
+            cpu = f"  cpu {r['cpu_us_per_req']:6.0f} us/req" if "cpu_us_per_req" in r else ""
             print(
                 f"{name:8s} {r['rps']:9.0f} rps  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms"
-                f"  errors {int(r['errors'])}",
+                f"  errors {int(r['errors'])}{cpu}",
                 flush=True,
             )
         # Added latency at half the gateway's max rate: 8 connections, each pausing so that the
         # total rate is ~half; the backend alone is driven with the same pacing.
         half = results["gateway"]["rps"] / 2
         conns = 8
-        gap_ms = max(0.0, 1000 * conns / half - results["gateway"]["p50_ms"])
+        gap_ms = 1000 * conns / half  # each connection waits this long between requests
         env = {"BENCH_DELAY_MS": f"{gap_ms:.3f}"}
         paced_gw = wrk(targets["gateway"], args.duration, lua_paced, connections=conns, env=env)
         paced_direct = wrk(targets["direct"], args.duration, lua_paced, connections=conns, env=env)
@@ -355,7 +368,10 @@ def main() -> None:
     gwr = results["gateway"]
     hp = results["haproxy"]
     print()
-    print(f"gateway/haproxy  = {gwr['rps'] / hp['rps']:.2f}   (target >= 0.25)")
+    print(
+        f"gateway/haproxy  = {gwr['rps'] / hp['rps']:.2f}   (target >= 0.25)"
+        f"   CPU per request: gateway {gwr['cpu_us_per_req']:.0f} us, haproxy {hp['cpu_us_per_req']:.0f} us"
+    )
     if "naive" in results:
         print(f"gateway/naive    = {gwr['rps'] / results['naive']['rps']:.1f}   (target >= 10)")
     print(

@@ -91,6 +91,7 @@ class ServiceClient:
         self.metrics = metrics
         self.stats = stats
         self.http = Http1Client(max_idle_per_host=pool_size)
+        self._latency: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- lifecycle
     async def close(self) -> None:
@@ -276,7 +277,7 @@ class ServiceClient:
     ) -> Instance:
         if same_target_ok:
             return instances[0]
-        fresh = [i for i in instances if i.id not in tried] if tried else list(instances)
+        fresh: Sequence[Instance] = [i for i in instances if i.id not in tried] if tried else instances
         healthy = self.ejector.filter(fresh)
         # Everything ejected? Use the ejected ones rather than refuse: Consul says they pass.
         candidates = healthy or fresh
@@ -314,7 +315,10 @@ class ServiceClient:
             if self.stats:
                 self.stats.observe("service", service, elapsed, not ok)
             if self.metrics:
-                self.metrics.upstream_seconds.labels(service).observe(elapsed)
+                histogram = self._latency.get(service)
+                if histogram is None:  # labels() validates and locks; keep the child per service
+                    histogram = self._latency[service] = self.metrics.upstream_seconds.labels(service)
+                histogram.observe(elapsed)
 
         total = timeout or self.timeout
         try:

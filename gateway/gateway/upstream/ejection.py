@@ -31,6 +31,7 @@ class Ejector:
         self.max_share = max_share
         self._state: dict[str, _State] = {}
         self.ejections = 0
+        self._latest_until = 0.0  # no instance is ejected after this moment (fast path)
 
     def is_ejected(self, instance_id: str, now: float | None = None) -> bool:
         st = self._state.get(instance_id)
@@ -63,13 +64,19 @@ class Ejector:
         if len(self.ejected_ids(siblings)) >= self.allowed(len(siblings)):
             return False
         st.until = now + self.seconds
+        self._latest_until = max(self._latest_until, st.until)
         st.failures = 0
         self.ejections += 1
         return True
 
-    def filter(self, instances: Sequence[Instance]) -> list[Instance]:
+    def filter(self, instances: Sequence[Instance]) -> Sequence[Instance]:
         """``instances`` minus the ejected ones."""
+        if not self._latest_until:
+            return instances  # nothing was ever ejected: the common case costs nothing
         now = time.monotonic()
+        if now >= self._latest_until:
+            self._latest_until = 0.0
+            return instances
         return [i for i in instances if not self.is_ejected(i.id, now)]
 
     def forget(self, keep_ids: set[str]) -> None:

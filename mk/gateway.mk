@@ -1,0 +1,17 @@
+# Gateway: tests and the benchmark (gateway vs HAProxy vs a naive FastAPI+httpx proxy).
+.PHONY: test-gateway bench-gateway run-gateway
+
+BENCH_TARGETS += bench-gateway
+
+test-gateway: setup
+	uv run pytest tests/gateway -q
+
+# Installs wrk, haproxy and nginx with apt-get when missing (root or sudo), then runs every
+# proxy against the same nginx backends with the same wrk load; prints rps, p50, p99, the
+# ratios, added latency at half load and the change-propagation time.
+bench-gateway: setup
+	uv run python bench/gateway/run.py $(BENCH_GATEWAY_ARGS)
+
+# The gateway alone (Consul at CONSUL_HTTP_ADDR, default http://127.0.0.1:8500).
+run-gateway: setup
+	uv run python -m gateway

@@ -87,7 +87,7 @@ def validate_weights(weights: dict[str, int]) -> None:
     if warning < 0:
         raise ApiError(400, "Invalid Weights: Warning must be greater or equal than 0")
     if passing > 65535 or warning > 65535:
-        raise ApiError(400, "Invalid Weights: Passing and Warning must be less than 65536")
+        raise ApiError(400, "Invalid Weights: DNS Weight must be between 0 and 65535")
 
 
 def validate_meta(meta: dict[str, str]) -> None:

@@ -63,6 +63,10 @@ def test_get_unknown_service_s2_4(agent_url: str) -> None:
             "Invalid Weights: Passing must be greater than 0",
         ),
         (
+            '{"Name": "a", "Weights": {"Passing": 70000, "Warning": 1}}',
+            "Invalid Weights: DNS Weight must be between 0 and 65535",
+        ),
+        (
             '{"Name": "a", "Meta": {"consul-x": "1"}}',
             "Invalid Service Meta: Couldn't load metadata pair ('consul-x', '1'): "
             "Key prefix 'consul-' is reserved for internal use",

@@ -61,7 +61,11 @@ def test_agent_health_endpoints_s2_6(client: consul.Consul, agent_url: str) -> N
     client.agent.service.maintenance("ah1", "true")
     r = httpx.get(f"{agent_url}/v1/agent/health/service/id/ah1")
     assert r.status_code == 503 and r.json()["AggregatedStatus"] == "maintenance"
-    assert httpx.get(f"{agent_url}/v1/agent/health/service/id/none").status_code == 404
+    r = httpx.get(f"{agent_url}/v1/agent/health/service/id/none")
+    assert r.status_code == 404
+    assert r.json() == {"AggregatedStatus": "critical", "Checks": None, "Service": None}
+    r = httpx.get(f"{agent_url}/v1/agent/health/service/name/none", headers={"Accept": "text/plain"})
+    assert (r.status_code, r.text) == (404, "ServiceName none Not Found")
 
 
 def test_script_checks_when_enabled_s3_6() -> None:

@@ -121,12 +121,17 @@ class AgentServices:
         return {PASSING: 200, WARNING: 429}.get(status, 503)
 
     async def health_by_id(self, req: Request, rest: str) -> Response:
+        if not rest:
+            raise ApiError(400, "Missing serviceID")
         if rest not in self.agent.local_services:
-            return self._text_or_json(req, 404, f"ServiceId {rest} not found", None)
+            missing = {"AggregatedStatus": CRITICAL, "Checks": None, "Service": None}
+            return self._text_or_json(req, 404, f"ServiceId {rest} not found", missing)
         status, results = self._aggregate([rest])
         return self._text_or_json(req, self._status_code(status), status, results[0])
 
     async def health_by_name(self, req: Request, rest: str) -> Response:
+        if not rest:
+            raise ApiError(400, "Missing service Name")
         ids = [s.id for s in self.agent.catalog.instances(rest) if s.id in self.agent.local_services]
         if not ids:
             return self._text_or_json(req, 404, f"ServiceName {rest} Not Found", [])
@@ -134,6 +139,9 @@ class AgentServices:
         return self._text_or_json(req, self._status_code(status), status, results)
 
     def _text_or_json(self, req: Request, code: int, status: str, payload: Any) -> Response:
-        if req.get("format") == "text" or "text/plain" in req.headers.get("accept", ""):
+        text = req.headers.get("accept", "").startswith("text/plain") or (
+            req.has("format") and req.get("format") == "text"
+        )
+        if text:
             return text_response(code, status)
         return json_response(payload, {"X-Consul-Reason": status}, status=code)

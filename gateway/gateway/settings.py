@@ -56,7 +56,9 @@ class GatewaySettings(ServiceSettings):
     # Upstream calls --------------------------------------------------------------------------
     upstream_timeout: float = Field(default=30.0, gt=0, description="seconds for a whole upstream call")
     upstream_connect_timeout: float = Field(default=1.0, gt=0, description="seconds to open a connection")
-    upstream_pool_size: int = Field(default=512, ge=1, description="idle keep-alive connections kept per upstream instance")
+    upstream_pool_size: int = Field(
+        default=512, ge=1, description="idle keep-alive connections kept per upstream instance"
+    )
     retry_attempts: int = Field(default=3, ge=1, le=10, description="tries on different instances")
     retry_deadline: float = Field(default=5.0, gt=0, description="seconds for all tries together")
     retry_unanswered: bool = Field(

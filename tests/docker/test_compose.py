@@ -99,6 +99,11 @@ def test_compose_stack_replicas_launch_and_clean_down(
         }
     )
     assert len(baseline) == 2  # deploy.replicas: 2
+    # Only the restricted proxy holds the Docker socket, never the gateway.
+    [gw] = docker_client.containers.list(
+        filters={"label": [f"{PROJECT_LABEL}={compose.project}", "com.docker.compose.service=gateway"]}
+    )
+    assert not any("docker.sock" in m.get("Source", "") for m in gw.attrs["Mounts"])
 
     # Both compose replicas are in the gateway's routing table (by container IP) and predictions
     # through the gateway succeed (the model service writes no access log to count per replica).

@@ -67,10 +67,10 @@ class Agent:
         )
         self.catalog = Catalog(node, self.hub)
         self.kv = KVStore(self.hub, self.catalog.next_index)
-        self.monitor = CheckMonitor(config, self.catalog, self._remove_service_quietly)
         # IDs registered through the agent API (the `consul` service and serfHealth are catalog-only).
         self.local_services: set[str] = set()
         self.local_checks: set[str] = set()
+        self.monitor = CheckMonitor(config, self.catalog, self._remove_service_quietly, self.local_checks)
         self._bootstrap()
 
     def _bootstrap(self) -> None:
@@ -194,7 +194,7 @@ class Agent:
     def _check_supported(self, type_name: str) -> None:
         if type_name == "script" and not self.config.enable_script_checks:
             raise ApiError(500, _SCRIPTS_DISABLED)
-        if type_name not in ("http", "tcp", "ttl", "script"):
+        if type_name not in ("http", "tcp", "ttl", "script", "alias"):
             raise ApiError(400, f"Invalid check: {type_name} checks are not supported by this dev agent")
 
     def _build_check(

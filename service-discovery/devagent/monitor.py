@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 
 from .catalog import Catalog
-from .checks import Thresholds, http_probe, script_probe, tcp_probe
+from .checks import Thresholds, alias_status, http_probe, script_probe, tcp_probe
 from .config import AgentConfig
 from .model import CRITICAL, Check
 
@@ -23,9 +23,17 @@ log = logging.getLogger("devagent.checks")
 class CheckMonitor:
     """Owns the runtime side of checks; the catalog only sees status changes through ``update``."""
 
-    def __init__(self, config: AgentConfig, catalog: Catalog, remove_service: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        config: AgentConfig,
+        catalog: Catalog,
+        remove_service: Callable[[str], None],
+        local_checks: set[str] | None = None,
+    ) -> None:
         self.config = config
         self.catalog = catalog
+        self.hub = catalog.hub
+        self.local_checks: set[str] = local_checks if local_checks is not None else set()
         self._remove_service = remove_service
         self._thresholds: dict[str, Thresholds] = {}
         self._ttl_last_output: dict[str, str] = {}
@@ -92,6 +100,11 @@ class CheckMonitor:
         if check.type == "ttl":
             self.arm_ttl(check)
             return
+        if check.type == "alias":
+            check.runner = asyncio.get_running_loop().create_task(
+                self._run_alias(check), name=f"alias check {check.check_id}"
+            )
+            return
         if check.type not in ("http", "tcp", "script"):
             return
         d = check.definition
@@ -153,6 +166,33 @@ class CheckMonitor:
         except Exception as exc:  # a probe bug must not kill the loop; report it as the check output
             log.exception("check %s probe failed", check.check_id)
             return CRITICAL, f"check failed: {exc}"
+
+    # -- alias -------------------------------------------------------------------------------
+    async def _run_alias(self, check: Check) -> None:
+        """Re-evaluate on every catalog check/service change, and at least once a minute (as Consul)."""
+        while True:
+            self.update(check, *self._alias_result(check))
+            await self.hub.wait(["checks", "services"], 60.0)
+
+    def _alias_result(self, check: Check) -> tuple[str, str]:
+        cat = self.catalog
+        node = check.definition.get("AliasNode", "")
+        service_id = check.definition.get("AliasService", "")
+        remote = bool(node) and node != cat.node.name
+        if remote:
+            candidates = cat.checks_on_node(node)
+        else:  # the agent's own checks, live view (serfHealth is catalog-only, as in Consul)
+            candidates = [c for c in cat.checks.values() if c.check_id in self.local_checks]
+        candidates = [c for c in candidates if c is not check]
+        lookup = node or cat.node.name
+        return alias_status(
+            candidates,
+            node,
+            service_id,
+            lambda: cat.service_on(lookup, service_id) is not None,
+            cat.node_name,
+            catalog_view=remote,
+        )
 
     # -- TTL -----------------------------------------------------------------------------------
     def arm_ttl(self, check: Check) -> None:

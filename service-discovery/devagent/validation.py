@@ -30,7 +30,7 @@ def validate_check_type(ct: dict[str, Any]) -> str | None:
     """CheckType.Validate(): the first failing rule's message, or None."""
     interval = ct.get("Interval", 0)
     ttl = ct.get("TTL", 0)
-    is_alias = bool(ct.get("AliasService"))
+    is_alias = bool(ct.get("AliasService") or ct.get("AliasNode"))
     interval_check = _is_interval_check(ct)
     if interval > 0 and ttl > 0:
         return "Interval and TTL cannot both be specified"
@@ -63,7 +63,7 @@ def check_type_name(ct: dict[str, Any]) -> str:
         return "tcp"
     if ct.get("UDP") and interval:
         return "udp"
-    if ct.get("AliasService"):
+    if ct.get("AliasService") or ct.get("AliasNode"):
         return "alias"
     if ct.get("DockerContainerID") and ct.get("ScriptArgs") and interval:
         return "docker"

@@ -102,3 +102,32 @@ def test_deregister_service_check_and_node_s5(catalog_agent: tuple[str, consul.C
     c.agent.service.register("mine")
     assert c.catalog.deregister(me) is True
     assert "mine" in c.catalog.services()[1] and c.catalog.node(me)[1] is not None
+
+
+def test_alias_check_on_another_node_s3_6_s5(catalog_agent: tuple[str, consul.Consul]) -> None:
+    """§3.6/§5: an alias check with AliasNode follows that node's catalog checks."""
+    url, c = catalog_agent
+    c.catalog.register(
+        "n5",
+        "10.5.5.5",
+        service={"Service": "s5"},
+        check={"Name": "s5c", "ServiceID": "s5", "Status": "passing"},
+    )
+    body = b'{"Name": "watcher", "Check": {"AliasNode": "n5", "AliasService": "s5"}}'
+    assert httpx.put(f"{url}/v1/agent/service/register", content=body).status_code == 200
+
+    def status() -> tuple[str, str]:
+        chk = c.agent.checks()["service:watcher"]
+        return chk["Status"], chk["Output"]
+
+    deadline = time.monotonic() + 5
+    while status() != ("passing", "All checks passing.") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert status() == ("passing", "All checks passing.")
+    c.catalog.register(
+        "n5", "10.5.5.5", check={"Name": "s5c", "ServiceID": "s5", "Status": "critical", "Output": "boom"}
+    )
+    deadline = time.monotonic() + 5
+    while status()[0] != "critical" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert status() == ("critical", 'Aliased check "s5c" failing: boom')

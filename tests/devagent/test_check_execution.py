@@ -266,3 +266,42 @@ def test_http_redirects_followed_unless_disabled_s3_6(url: str) -> None:
                 check_status(url, "service:rd2") == ("critical", f"HTTP GET {base}/old: 302 Found Output: ")
             )
         )
+
+
+def test_alias_check_mirrors_aliased_service_s3_6(url: str) -> None:
+    """§3.6 (alias): passing when all the aliased service's checks pass, critical with Consul's messages
+    when one fails or the service disappears; Interval is rejected for alias checks."""
+    c = _client(url)
+    c.agent.service.register("backend", service_id="be1", check=consul.Check.ttl("60s"))
+    _register(url, '{"Name": "front", "ID": "fe1", "Check": {"AliasService": "be1"}}')
+    check = c.agent.checks()["service:fe1"]
+    assert check["Type"] == "alias"
+    wait_for(
+        lambda: (
+            check_status(url, "service:fe1")
+            == ("critical", "Aliased check \"Service 'backend' check\" failing: ")
+        ),
+        what="alias critical",
+    )
+    c.agent.check.ttl_pass("service:be1", "fine")
+    wait_for(
+        lambda: check_status(url, "service:fe1") == ("passing", "All checks passing."), what="alias passing"
+    )
+    c.agent.check.ttl_warn("service:be1", "meh")
+    wait_for(
+        lambda: (
+            check_status(url, "service:fe1")
+            == ("warning", "Aliased check \"Service 'backend' check\" failing: meh")
+        ),
+        what="alias warning",
+    )
+    c.agent.service.deregister("be1")
+    wait_for(
+        lambda: check_status(url, "service:fe1") == ("critical", "Service be1 could not be found on node "),
+        what="alias missing service",
+    )
+    r = httpx.put(
+        f"{url}/v1/agent/service/register",
+        content=b'{"Name": "bad", "Check": {"AliasService": "x", "Interval": "1s"}}',
+    )
+    assert (r.status_code, r.text) == (400, "Invalid check: Interval cannot be set for Alias checks")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from .alias import alias_status
 from .probes import http_probe, script_probe, tcp_probe
 from .thresholds import Thresholds
 from .truncate import truncate_output
 
-__all__ = ["Thresholds", "http_probe", "script_probe", "tcp_probe", "truncate_output"]
+__all__ = ["Thresholds", "alias_status", "http_probe", "script_probe", "tcp_probe", "truncate_output"]

@@ -242,3 +242,31 @@ async def test_request_direct_and_header_injection_refused() -> None:
     finally:
         await client.close()
         await runner.cleanup()
+
+
+async def test_unsolicited_bytes_on_idle_connection_are_not_taken_as_an_answer() -> None:
+    count = 0
+
+    async def answer_then_408(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal count
+        await reader.readuntil(b"\r\n\r\n")
+        count += 1
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")  # unsolicited
+        await writer.drain()
+        await asyncio.sleep(1.0)  # keep the connection open
+        writer.close()
+
+    server, port = await raw_server(answer_then_408)
+    client = client_for(inst(port))
+    try:
+        assert (await client.request("svc", "GET", "/")).body == b"first"
+        await asyncio.sleep(0.15)
+        r = await client.request("svc", "GET", "/")
+        assert (r.status, r.body) == (200, b"first")  # a fresh connection's real answer
+        assert count == 2
+    finally:
+        await client.close()
+        server.close()

@@ -79,6 +79,7 @@ class _Conn(asyncio.Protocol):
         self.closed = False
         self.idle_since = 0.0
         self.reused = False
+        self.active = False  # a request is in progress on this connection
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[None] | None = None
         self._drain: asyncio.Future[None] | None = None
@@ -105,6 +106,11 @@ class _Conn(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
+        if not self.active:
+            # Bytes on an idle pooled connection (e.g. a server's 408 before it closes): never
+            # let them pass for the answer to the next request.
+            self.close()
+            return
         self.got_bytes = True
         try:
             self._parser.feed_data(data)
@@ -337,6 +343,7 @@ class Http1Client:
             conn.close()
             return
         conn._reset()
+        conn.active = False
         conn.idle_since = time.monotonic()
         pool.append(conn)
 
@@ -388,6 +395,7 @@ class Http1Client:
         assert transport is not None
         conn.head_only = method == "HEAD"
         conn.streaming = stream
+        conn.active = True
         parts = [method.encode(), b" ", target.encode("latin-1"), b" HTTP/1.1\r\nHost: ", conn.host_header]
         for name, value in headers:
             parts += (name, b": ", value, b"\r\n")

@@ -194,7 +194,7 @@ class Agent:
     def _check_supported(self, type_name: str) -> None:
         if type_name == "script" and not self.config.enable_script_checks:
             raise ApiError(500, _SCRIPTS_DISABLED)
-        if type_name not in ("http", "tcp", "ttl", "script", "alias"):
+        if type_name not in ("http", "tcp", "udp", "ttl", "script", "alias"):
             raise ApiError(400, f"Invalid check: {type_name} checks are not supported by this dev agent")
 
     def _build_check(

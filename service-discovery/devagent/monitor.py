@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 
 from .catalog import Catalog
-from .checks import Thresholds, alias_status, http_probe, script_probe, tcp_probe
+from .checks import Thresholds, alias_status, http_probe, script_probe, tcp_probe, udp_probe
 from .config import AgentConfig
 from .model import CRITICAL, Check
 
@@ -105,7 +105,7 @@ class CheckMonitor:
                 self._run_alias(check), name=f"alias check {check.check_id}"
             )
             return
-        if check.type not in ("http", "tcp", "script"):
+        if check.type not in ("http", "tcp", "udp", "script"):
             return
         d = check.definition
         self._thresholds[check.check_id] = Thresholds(
@@ -159,6 +159,9 @@ class CheckMonitor:
             if check.type == "tcp":
                 timeout = check.timeout_ns / 1e9 if check.timeout_ns > 0 else 10.0
                 return await tcp_probe(d["TCP"], timeout)
+            if check.type == "udp":
+                timeout = check.timeout_ns / 1e9 if check.timeout_ns > 0 else 10.0
+                return await udp_probe(d["UDP"], timeout)
             timeout = check.timeout_ns / 1e9 if check.timeout_ns > 0 else 30.0
             return await script_probe(d["ScriptArgs"], timeout, max_output)
         except asyncio.CancelledError:

@@ -312,3 +312,28 @@ def _alias_scenario(url: str) -> None:
         content=b'{"Name": "bad", "Check": {"AliasService": "x", "Interval": "1s"}}',
     )
     assert (r.status_code, r.text) == (400, "Invalid check: Interval cannot be set for Alias checks")
+
+
+def test_udp_check_s3_6(url: str) -> None:
+    """§3.6 (UDP): an answering or silent UDP port is passing; a closed one (ICMP refused) is critical."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        _register(
+            url,
+            f'{{"Name": "u1", "Check": {{"UDP": "127.0.0.1:{port}", "Interval": "5s", "Timeout": "300ms"}}}}',
+        )
+        wait_for(
+            lambda: check_status(url, "service:u1") == ("passing", f"UDP connect 127.0.0.1:{port}: Success")
+        )
+    closed = closed_port()
+    _register(
+        url, f'{{"Name": "u2", "Check": {{"UDP": "127.0.0.1:{closed}", "Interval": "5s", "Timeout": "2s"}}}}'
+    )
+    status = wait_for(lambda: (s := check_status(url, "service:u2")) and s[1] and s, what="udp refused")
+    assert status[0] == "critical"
+    assert status[1].startswith("read udp 127.0.0.1:") and status[1].endswith(
+        f"->127.0.0.1:{closed}: recvfrom: connection refused"
+    )

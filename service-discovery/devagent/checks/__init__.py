@@ -6,5 +6,14 @@ from .alias import alias_status
 from .probes import http_probe, script_probe, tcp_probe
 from .thresholds import Thresholds
 from .truncate import truncate_output
+from .udp import udp_probe
 
-__all__ = ["Thresholds", "alias_status", "http_probe", "script_probe", "tcp_probe", "truncate_output"]
+__all__ = [
+    "Thresholds",
+    "alias_status",
+    "http_probe",
+    "script_probe",
+    "tcp_probe",
+    "truncate_output",
+    "udp_probe",
+]

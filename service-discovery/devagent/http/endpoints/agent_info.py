@@ -79,7 +79,7 @@ class AgentInfo:
             "Stats": {
                 "agent": {
                     "check_monitors": str(
-                        sum(1 for c in agent_checks if c.type in ("http", "tcp", "script"))
+                        sum(1 for c in agent_checks if c.type in ("http", "tcp", "udp", "script"))
                     ),
                     "check_ttls": str(sum(1 for c in agent_checks if c.type == "ttl")),
                     "checks": str(len(agent_checks)),

@@ -131,3 +131,23 @@ async def test_in_process_asgi_compact_json_and_pretty_param_s0_2() -> None:
     finally:
         await app.shutdown()
         jsonout.configure(True)  # the encoding mode is process-wide
+
+
+async def test_watch_hub_wakes_all_and_forgets_unwatched_keys_s6() -> None:
+    """§6: one event per key wakes all its waiters; timed-out waiters leave no event behind."""
+    import asyncio
+
+    from devagent.watch import WatchHub
+
+    hub = WatchHub()
+    timed_out = await asyncio.gather(
+        *[hub.wait(["svc:a"], 0.02) for _ in range(20)], hub.wait(["b", "c"], 0.02)
+    )
+    assert not any(timed_out) and hub.waiting_keys() == 0
+    waiters = [asyncio.create_task(hub.wait(["svc:x"], 5)) for _ in range(50)]
+    waiters.append(asyncio.create_task(hub.wait(["svc:x", "extinction"], 5)))
+    other = asyncio.create_task(hub.wait(["svc:y"], 0.3))
+    await asyncio.sleep(0.01)
+    hub.notify(["svc:x"])
+    assert all(await asyncio.gather(*waiters))
+    assert await other is False and hub.waiting_keys() == 0

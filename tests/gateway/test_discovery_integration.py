@@ -93,3 +93,33 @@ def test_critical_from_a_real_failing_health_check(setup: tuple[str, str, Servic
         wait_ports(gw, SERVICE, instance_ports(gw, SERVICE) - {second.port}, timeout=10)  # type: ignore[attr-defined]
     finally:
         second.stop()
+
+
+def test_many_services_each_watched_without_delay(setup: tuple[str, str, ServiceProcess]) -> None:
+    """80 services = 80 blocking queries held open at once; a change to any is still seen < 1 s."""
+    consul, gw, _ = setup
+    names = [f"bulk-{i:02d}" for i in range(80)]
+    for name in names:
+        consul_put(
+            consul,
+            "/v1/agent/service/register",
+            {"Name": name, "ID": f"{name}-a", "Address": "127.0.0.1", "Port": 2000},
+        )
+    try:
+        wait_ports(gw, names[-1], {2000}, timeout=10)
+        consul_put(
+            consul,
+            "/v1/agent/service/register",
+            {"Name": names[-1], "ID": f"{names[-1]}-b", "Address": "127.0.0.1", "Port": 2001},
+        )
+        assert wait_ports(gw, names[-1], {2000, 2001}, timeout=5) < LIMIT_S
+        consul_put(
+            consul,
+            "/v1/agent/service/register",
+            {"Name": names[0], "ID": f"{names[0]}-b", "Address": "127.0.0.1", "Port": 2001},
+        )
+        assert wait_ports(gw, names[0], {2000, 2001}, timeout=5) < LIMIT_S
+    finally:
+        for name in names:
+            for suffix in ("a", "b"):
+                httpx.put(f"{consul}/v1/agent/service/deregister/{name}-{suffix}", timeout=5)

@@ -27,10 +27,10 @@ class ConsulReader:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            # Small pool, no keep-alive reuse problems after an agent restart: aiohttp drops
-            # connections that error, and a fresh connect is cheap on loopback.
+            # No connection limit: every watcher holds one blocking query open for up to
+            # ``wait``, so a cap would delay the watchers beyond it by a whole ``wait``.
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=64, enable_cleanup_closed=True),
+                connector=aiohttp.TCPConnector(limit=0),
                 headers=self._headers,
             )
         return self._session

@@ -137,3 +137,16 @@ def test_gateway_and_consul_not_routed(web_stack: Stack, http: httpx.Client) -> 
     assert names == {"web", "rr"}
     assert http.get(f"{web_stack.url}/svc/consul/v1/status/leader", timeout=5).status_code == 503
     assert http.get(f"{web_stack.url}/svc/gateway/health", timeout=5).status_code == 503
+
+
+def test_head_204_and_encoded_paths(web_stack: Stack, http: httpx.Client) -> None:
+    r = http.head(f"{web_stack.url}/svc/web/status/200")
+    assert r.status_code == 200 and r.content == b"" and r.headers["x-upstream-marker"] == "yes"
+    assert int(r.headers["content-length"]) > 0  # the upstream's length of the GET body
+    r = http.delete(f"{web_stack.url}/svc/web/status/204")
+    assert r.status_code == 204 and r.content == b""
+    # keep-alive still fine after HEAD/204 on the same client connection
+    assert http.get(f"{web_stack.url}/svc/web/whoami").status_code == 200
+    r = http.get(f"{web_stack.url}/svc/web/headers/a%2Fb/%C3%A9?q=%26x%3D1&empty=")
+    assert r.status_code == 200
+    assert r.json()["query"] == "q=%26x%3D1&empty="

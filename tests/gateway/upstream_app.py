@@ -35,8 +35,10 @@ async def whoami() -> dict[str, Any]:
     return _me()
 
 
-@router.api_route("/status/{code}", methods=["GET", "POST", "PUT", "DELETE"])
-async def status(code: int) -> JSONResponse:
+@router.api_route("/status/{code}", methods=["GET", "POST", "PUT", "DELETE", "HEAD"])
+async def status(code: int) -> Response:
+    if code in (204, 304):
+        return Response(status_code=code, headers={"X-Upstream-Marker": "yes"})
     return JSONResponse({"code": code, **_me()}, status_code=code, headers={"X-Upstream-Marker": "yes"})
 
 

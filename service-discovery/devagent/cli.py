@@ -80,10 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="reject KV keys like very recent Consul releases do",
     )
     p.add_argument(
-        "--compact-json",
+        "--pretty",
         action="store_true",
-        default=_flag("COMPACT_JSON"),
-        help="compact JSON bodies like a non-dev Consul (?pretty still indents); default: pretty as -dev",
+        default=_flag("PRETTY"),
+        help="indent every JSON body like `consul agent -dev` (default: compact, like a non-dev agent; "
+        "?pretty indents one response)",
     )
     return p
 
@@ -111,7 +112,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> AgentConfig:
         max_query_time=dur(args.max_query_time),
         enable_script_checks=args.enable_script_checks,
         kv_key_validation=args.kv_key_validation,
-        pretty=not args.compact_json,
+        pretty=args.pretty,
     )
 
 

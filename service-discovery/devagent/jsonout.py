@@ -1,5 +1,5 @@
-"""JSON encoding like Consul: Go's HTML escaping; pretty (4-space indent + newline) as in dev mode,
-or compact (``--compact-json``) which halves large bodies and uses the C encoder."""
+"""JSON encoding like Consul: Go's HTML escaping; compact by default (half the bytes of indented
+JSON, C encoder) or pretty (4-space indent + newline) as ``consul agent -dev`` with ``--pretty``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ _GO_ESCAPES = (
     ("\u2028", "\\u2028"),
     ("\u2029", "\\u2029"),
 )
-_PRETTY = True  # set once at start-up; cached bodies assume one mode per process
+_PRETTY = False  # set once at start-up; cached bodies assume one mode per process
 
 
 def configure(pretty: bool) -> None:

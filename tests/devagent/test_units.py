@@ -118,7 +118,7 @@ def test_cli_defaults_match_consul_and_env_overrides(monkeypatch: pytest.MonkeyP
 
 
 async def test_in_process_asgi_compact_json_and_pretty_param_s0_2() -> None:
-    """§0.2: with --compact-json bodies are compact; ?pretty still indents (in-process ASGI app)."""
+    """§0.2: bodies are compact by default; ?pretty indents like dev mode (in-process ASGI app)."""
     app = DevAgentApp(AgentConfig(pretty=False, node_name="unit"))
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://agent") as h:
@@ -130,7 +130,7 @@ async def test_in_process_asgi_compact_json_and_pretty_param_s0_2() -> None:
             assert r.text == '{\n    "consul": [],\n    "u": [\n        "t"\n    ]\n}\n'
     finally:
         await app.shutdown()
-        jsonout.configure(True)  # the encoding mode is process-wide
+        jsonout.configure(False)  # the encoding mode is process-wide
 
 
 async def test_watch_hub_wakes_all_and_forgets_unwatched_keys_s6() -> None:

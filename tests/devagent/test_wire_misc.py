@@ -8,10 +8,12 @@ from packaging.version import Version
 
 
 def test_status_leader_peers_s7(client: consul.Consul, agent_url: str) -> None:
-    """§7: leader is "127.0.0.1:8300", peers lists it; bodies are pretty JSON with a trailing newline."""
+    """§7/§0.2: leader is "127.0.0.1:8300", peers lists it; compact JSON + newline, ?pretty indents."""
     assert client.status.leader() == "127.0.0.1:8300"
     assert client.status.peers() == ["127.0.0.1:8300"]
     r = httpx.get(f"{agent_url}/v1/status/peers")
+    assert r.text == '["127.0.0.1:8300"]\n'
+    r = httpx.get(f"{agent_url}/v1/status/peers?pretty")
     assert r.text == '[\n    "127.0.0.1:8300"\n]\n'
     assert "X-Consul-Index" not in r.headers
 
@@ -52,7 +54,7 @@ def test_go_html_escaping_s0_2(client: consul.Consul, agent_url: str) -> None:
     """§0.2: JSON is encoded like Go (<, >, & escaped as \\u003c...)."""
     client.agent.service.register("esc", meta={"k": "<a&b>"})
     r = httpx.get(f"{agent_url}/v1/agent/services")
-    assert '"k": "\\u003ca\\u0026b\\u003e"' in r.text
+    assert '"k":"\\u003ca\\u0026b\\u003e"' in r.text
     assert r.json()["esc"]["Meta"]["k"] == "<a&b>"
 
 
@@ -65,3 +67,12 @@ def test_ui_page_and_root_redirect_s12(agent_url: str, client: consul.Consul) ->
         assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
         assert "/v1/catalog/services" in r.text and "/v1/health/service/" in r.text
         assert "setInterval(refresh, 2000)" in r.text
+
+
+def test_pretty_flag_indents_everything_like_dev_mode_s0_2() -> None:
+    """§0.2: with --pretty every body is indented with 4 spaces and ends with a newline (dev mode)."""
+    from tests.support.processes import dev_agent
+
+    with dev_agent(None, "--pretty") as url:
+        r = httpx.get(f"{url}/v1/catalog/services")
+        assert r.text == '{\n    "consul": []\n}\n'

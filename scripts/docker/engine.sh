@@ -27,6 +27,15 @@ install_engine() {
 
 engine_up() { docker info >/dev/null 2>&1; }
 
+# Without procps (pgrep) on minimal machines: scan /proc for a running dockerd.
+dockerd_running() {
+  local comm
+  for comm in /proc/[0-9]*/comm; do
+    [ "$(cat "$comm" 2>/dev/null)" = dockerd ] && return 0
+  done
+  return 1
+}
+
 start_engine() {
   engine_up && { log "engine already answering (left as is)"; return 0; }
   [ -n "${DOCKER_HOST:-}" ] && die "DOCKER_HOST=$DOCKER_HOST does not answer; not starting a local engine"
@@ -41,7 +50,7 @@ start_engine() {
       rm -f /var/run/docker.pid
     fi
   fi
-  if ! pgrep -x dockerd >/dev/null 2>&1; then
+  if ! dockerd_running; then
     # cgroup v1 hierarchies are normally mounted at boot; mount them if absent and possible.
     if [ ! -d /sys/fs/cgroup/cpu ] && [ ! -f /sys/fs/cgroup/cgroup.controllers ] && command -v cgroupfs-mount >/dev/null; then
       cgroupfs-mount || log "cgroupfs-mount failed (continuing)"

@@ -104,6 +104,18 @@ def ensure_tools() -> None:
         subprocess.check_call([*sudo, "apt-get", "install", "-y", *pkgs])
 
 
+# CPU pinning (as the methodology notes advise): load generator and backends on one core, the
+# proxy under test alone on the other, so every proxy gets the same whole core.
+PIN: dict[str, list[str]] = {"client": [], "proxy": []}
+
+
+def pin_cpus(enabled: bool) -> None:
+    if enabled and shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        last = (os.cpu_count() or 2) - 1
+        PIN["client"] = ["taskset", "-c", f"0-{last - 1}"]
+        PIN["proxy"] = ["taskset", "-c", str(last)]
+
+
 def tool(name: str) -> str:
     return shutil.which(name) or f"/usr/sbin/{name}"
 
@@ -201,6 +213,7 @@ def wrk(
 ) -> dict[str, float]:
     out = subprocess.run(
         [
+            *PIN["client"],
             tool("wrk"),
             f"-t{threads}",
             f"-c{connections}",
@@ -272,8 +285,10 @@ def main() -> None:
     )
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin client and proxy to separate CPUs")
     args = parser.parse_args()
     ensure_tools()
+    pin_cpus(not args.no_pin)
     tmp = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     lua_post = tmp / "post.lua"
     lua_post.write_text(LUA_POST)
@@ -294,10 +309,16 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     with ExitStack() as stack:
         stack.enter_context(
-            process([tool("nginx"), "-c", str(tmp / "nginx.conf"), "-p", str(tmp)], name="nginx")
+            process(
+                [*PIN["client"], tool("nginx"), "-c", str(tmp / "nginx.conf"), "-p", str(tmp)], name="nginx"
+            )
         )
-        hap = stack.enter_context(process([tool("haproxy"), "-f", str(tmp / "haproxy.cfg")], name="haproxy"))
-        stack.enter_context(process([PY, "-m", "devagent", "--port", str(consul_port)], name="devagent"))
+        hap = stack.enter_context(
+            process([*PIN["proxy"], tool("haproxy"), "-f", str(tmp / "haproxy.cfg")], name="haproxy")
+        )
+        stack.enter_context(
+            process([*PIN["client"], PY, "-m", "devagent", "--port", str(consul_port)], name="devagent")
+        )
         wait_http(f"{consul}/v1/status/leader")
         for i, p in enumerate(backends):
             wait_http(f"http://127.0.0.1:{p}/")
@@ -305,6 +326,7 @@ def main() -> None:
         naive = stack.enter_context(
             process(
                 [
+                    *PIN["proxy"],
                     PY,
                     str(HERE / "naive_proxy.py"),
                     "--port",
@@ -320,7 +342,7 @@ def main() -> None:
             "CONSUL_HTTP_ADDR": consul,
             "LOG_LEVEL": os.environ.get("BENCH_GATEWAY_LOG_LEVEL", "warning"),
         }
-        gwp = stack.enter_context(process([PY, "-m", "gateway"], env=gw_env, name="gateway"))
+        gwp = stack.enter_context(process([*PIN["proxy"], PY, "-m", "gateway"], env=gw_env, name="gateway"))
         gw = f"http://127.0.0.1:{gw_port}"
         wait_http(f"{gw}/ready", status=200)
         wait_http(f"http://127.0.0.1:{hp_port}/")

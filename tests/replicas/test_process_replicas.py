@@ -4,6 +4,7 @@ with real processes: a dev agent, the gateway, and ``python -m model_service`` r
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -134,7 +135,7 @@ def test_launch_timeout_and_stop_ends_replicas(agent: str) -> None:
     with _gateway(agent, REPLICA_CONSUL_ADDR=closed, REPLICA_LAUNCH_TIMEOUT="5") as proc:
         url = proc.url  # type: ignore[attr-defined]
         resp = httpx.post(f"{url}/api/models/launch/LinearRegression", headers=AUTH, timeout=60)
-        assert resp.status_code in (502, 504), resp.text
+        assert resp.status_code == 504, resp.text
         assert "removed" in resp.json()["detail"]
         assert httpx.get(f"{url}/api/models/instances/LinearRegression", timeout=10).json()["instances"] == []
 
@@ -148,3 +149,13 @@ def test_gateway_stop_ends_its_replicas(agent: str) -> None:
         assert name in _agent_ids(agent)
     # The gateway stopped (SIGTERM): its replica process got SIGTERM too and deregistered.
     wait_until(lambda: name not in _agent_ids(agent), timeout=15, what="replica ended with its gateway")
+
+
+def test_replica_exiting_at_start_is_502_and_removed(agent: str, tmp_path: Path) -> None:
+    # GDP_MODEL_DIR reaches the replica: an empty artifact folder makes it exit at start-up.
+    with _gateway(agent, GDP_MODEL_DIR=str(tmp_path)) as proc:
+        url = proc.url  # type: ignore[attr-defined]
+        resp = httpx.post(f"{url}/api/models/launch/LinearRegression", headers=AUTH, timeout=60)
+        assert resp.status_code == 502, resp.text
+        assert "exited" in resp.json()["detail"] and "removed" in resp.json()["detail"]
+        assert httpx.get(f"{url}/api/models/instances/LinearRegression", timeout=10).json()["instances"] == []

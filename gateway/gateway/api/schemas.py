@@ -14,6 +14,8 @@ __all__ = [
     "PredictServices",
     "RoutesView",
     "ServiceView",
+    "StatisticsView",
+    "StatsEntry",
 ]
 
 # Strict: a JSON number (int or float), never a string or bool; NaN and infinities refused.
@@ -99,3 +101,25 @@ class RoutesView(BaseModel):
     default_balancer: str
     services: list[ServiceView]
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class StatsEntry(BaseModel):
+    count: int
+    errors: int
+    error_rate: float
+    mean_ms: float | None
+    p50_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+
+
+class StatisticsView(BaseModel):
+    """Per kind (``route``, ``service``, and kinds extensions add, e.g. ``flow``, ``node``) → key → stats."""
+
+    model_config = ConfigDict(extra="allow")
+
+    since: float = Field(description="epoch seconds when counting started")
+    uptime_s: float
+    window: int = Field(description="latency quantiles are over the last this many samples per key")
+    route: dict[str, StatsEntry] = Field(default_factory=dict, description="'METHOD /route/template' → stats")
+    service: dict[str, StatsEntry] = Field(default_factory=dict, description="upstream service → stats")

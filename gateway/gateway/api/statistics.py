@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from fastapi import APIRouter, Query
 
 from .deps import CoreDep
+from .schemas import StatisticsView
 
 __all__ = ["router"]
 
@@ -18,11 +18,13 @@ router = APIRouter(tags=["observability"])
 async def statistics(
     core: CoreDep,
     kind: str | None = Query(default=None, description="only this kind (route, service, flow, ...)"),
-) -> dict[str, Any]:
+) -> StatisticsView:
     stats = core.stats
-    return {
-        "since": stats.started_at,
-        "uptime_s": round(time.time() - stats.started_at, 3),
-        "window": stats.window,
-        **stats.snapshot(kind),
-    }
+    return StatisticsView.model_validate(
+        {
+            "since": stats.started_at,
+            "uptime_s": round(time.time() - stats.started_at, 3),
+            "window": stats.window,
+            **stats.snapshot(kind),
+        }
+    )

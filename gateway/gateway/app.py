@@ -26,6 +26,7 @@ from .api.validation import validation_error_handler
 from .core import GatewayCore
 from .extension import GatewayExtension
 from .observability.access import AccessMiddleware
+from .observability.accesslog import BufferedAccessHandler, install_access_handler
 from .proxy.asgi import ProxyMiddleware
 from .settings import GatewaySettings
 from .upstream import UpstreamError
@@ -79,7 +80,13 @@ def create_app(
     started: list[GatewayExtension] = []
     holder: dict[str, FastAPI] = {}
 
+    access_handler: list[BufferedAccessHandler] = []
+
     async def on_startup(app: FastAPI) -> None:
+        if settings.access_log:
+            handler = install_access_handler()
+            if handler is not None:
+                access_handler.append(handler)
         core = GatewayCore(settings)
         await core.start()
         app.state.core = core
@@ -98,6 +105,8 @@ def create_app(
         core: GatewayCore | None = getattr(app.state, "core", None)
         if core is not None:
             await core.stop()
+        for handler in access_handler:
+            handler.flush()
 
     routers = [
         predict.router,

@@ -426,8 +426,3 @@ def _encode_query(query: Mapping[str, str] | Sequence[tuple[str, str]] | str | N
     if isinstance(query, str):
         return query.lstrip("?")
     return urlencode(list(query.items()) if isinstance(query, Mapping) else list(query))
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text[:200]

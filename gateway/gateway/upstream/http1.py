@@ -37,7 +37,6 @@ __all__ = [
     "NoResponse",
     "RawResponse",
     "ResponseTimeout",
-    "header_value",
 ]
 
 _HIGH_WATER = 1 << 20  # pause reading from the upstream while this much streamed body is unread
@@ -463,11 +462,3 @@ class Http1Client:
             await conn.drain()
         if chunked and not conn.closed:
             transport.write(b"0\r\n\r\n")
-
-
-def header_value(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    """First value of header ``name`` (lower-case) in raw headers."""
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return None

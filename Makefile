@@ -4,6 +4,10 @@ SHELL := /bin/bash
 
 export PATH := $(HOME)/.local/bin:$(PATH)
 export UV_LINK_MODE ?= copy
+# Every test starts real Python processes: keep compiled bytecode, or each start of a
+# scikit-learn service recompiles it (seconds of CPU on 2 cores).
+export UV_COMPILE_BYTECODE := 1
+unexport PYTHONDONTWRITEBYTECODE
 
 # Benchmark targets are contributed by the fragments in mk/ (BENCH_TARGETS += ...).
 BENCH_TARGETS :=

@@ -68,6 +68,8 @@ def main() -> int:
         "CONSUL_HTTP_ADDR": consul_addr,
         "SERVICE_HOST": "127.0.0.1",
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
+        # Locally a replica should turn passing within seconds of starting.
+        "CHECK_INTERVAL": os.environ.get("CHECK_INTERVAL", "2s"),
         "PYTHONUNBUFFERED": "1",
     }
     components = [

@@ -31,18 +31,10 @@ from .proxy.asgi import ProxyMiddleware
 from .settings import GatewaySettings
 from .upstream import UpstreamError
 
-__all__ = ["DEFAULT_EXTENSIONS", "ExtensionFactory", "create_app"]
+__all__ = ["create_app"]
 
 log = logging.getLogger("gateway.app")
 
-ExtensionFactory = Callable[[GatewaySettings], GatewayExtension]
-
-# Extensions loaded when ``create_app(extensions=None)`` (e.g. by ``python -m gateway``).
-# Other packages of the gateway append their factory here, at import of this module's
-# neighbours, e.g. in gateway/gateway/extensions.py or their own module:
-#     DEFAULT_EXTENSIONS.append(lambda settings: FlowsExtension(settings))
-# Each factory takes the GatewaySettings and returns a GatewayExtension.
-DEFAULT_EXTENSIONS: list[ExtensionFactory] = []
 
 _TITLE = "gateway"
 _DESCRIPTION = (
@@ -65,16 +57,15 @@ def _readiness(app: FastAPI) -> Callable[[], HealthReport]:
 
 
 def _load_default_extensions(settings: GatewaySettings) -> list[GatewayExtension]:
-    # Importing the extension modules registers their factories in DEFAULT_EXTENSIONS.
-    from . import extensions as _extensions  # noqa: F401
+    from .extensions import default_extensions
 
-    return [factory(settings) for factory in DEFAULT_EXTENSIONS]
+    return default_extensions(settings)
 
 
 def create_app(
     settings: GatewaySettings | None = None, extensions: Sequence[GatewayExtension] | None = None
 ) -> FastAPI:
-    """Build the gateway app; ``extensions=None`` loads ``DEFAULT_EXTENSIONS``."""
+    """Build the gateway app; ``extensions=None`` runs ``extensions.default_extensions``."""
     settings = settings or GatewaySettings()
     exts = list(extensions) if extensions is not None else _load_default_extensions(settings)
     started: list[GatewayExtension] = []

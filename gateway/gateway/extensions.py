@@ -1,13 +1,20 @@
-"""Where the default extensions are collected.
+"""The extensions a default gateway runs, in start order (stopped in reverse).
 
-Helpers adding an extension import their module here so that its factory is appended to
-``gateway.app.DEFAULT_EXTENSIONS`` when ``create_app(extensions=None)`` runs, e.g.::
-
-    from .orchestrator import extension as _flows  # noqa: F401  (appends FlowsExtension)
+One explicit list instead of registration by import side effect: what ``python -m gateway``
+runs is read here.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
-from .replicas import register as _replicas  # noqa: F401,E402  (appends ReplicasExtension)
-from .orchestrator import extension as _flows  # noqa: F401,E402  (appends FlowsExtension)
+from .extension import GatewayExtension
+from .settings import GatewaySettings
+
+__all__ = ["default_extensions"]
+
+
+def default_extensions(settings: GatewaySettings) -> list[GatewayExtension]:
+    # Imported here: both subsystems import the app's neighbours, not the other way round.
+    from .orchestrator.extension import FlowsExtension
+    from .replicas.extension import ReplicasExtension
+
+    return [ReplicasExtension(settings), FlowsExtension(settings)]

@@ -29,15 +29,22 @@ class _Proxied(Response):
         await proxy_request(self._core, self._request.scope, self._request.receive, send)  # type: ignore[arg-type]
 
 
-@router.api_route(
-    "/svc/{service}/{path:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-    summary="Proxy any request to a healthy instance of a registered service",
-    description="Method, path, query string, headers and body are forwarded (streamed); hop-by-hop "
-    "headers are removed, X-Forwarded-For/Proto/Host and X-Request-ID added. Upstream 4xx/5xx are "
-    "returned unchanged; 503 = no healthy instance, 502 = unreachable after retries, 504 = timeout.",
-    responses=UPSTREAM_ERRORS,
-    response_class=Response,
-)
 async def proxy(service: str, path: str, request: Request, core: CoreDep) -> Response:
     return _Proxied(request, core)
+
+
+# One route per method: FastAPI derives a multi-method route's operation ids from one method,
+# which would give every method of /docs the same id.
+for _method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
+    router.add_api_route(
+        "/svc/{service}/{path:path}",
+        proxy,
+        methods=[_method],
+        name=f"proxy_{_method.lower()}",
+        summary="Proxy any request to a healthy instance of a registered service",
+        description="Method, path, query string, headers and body are forwarded (streamed); hop-by-hop "
+        "headers are removed, X-Forwarded-For/Proto/Host and X-Request-ID added. Upstream 4xx/5xx are "
+        "returned unchanged; 503 = no healthy instance, 502 = unreachable after retries, 504 = timeout.",
+        responses=UPSTREAM_ERRORS,
+        response_class=Response,
+    )

@@ -122,16 +122,7 @@ def _map(exc: UpstreamError) -> NodeCallError:
         kind = "timeout"
     else:
         kind = "unavailable"
-    return NodeCallError(kind, exc.detail, attempts=exc.attempts or 1, instance=_instance_in(exc.detail))
-
-
-def _instance_in(detail: str) -> str | None:
-    # The client's messages say "... instance ADDR:PORT: reason"; keep the address if present.
-    marker = " instance "
-    if marker not in detail:
-        return None
-    tail = detail.split(marker, 1)[1]
-    return tail.split(" ", 1)[0].rstrip(":") or None
+    return NodeCallError(kind, exc.detail, attempts=exc.attempts or 1, instance=exc.instance)
 
 
 async def _relay(resp: UpstreamResponse) -> AsyncIterator[bytes]:

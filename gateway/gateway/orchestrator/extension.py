@@ -83,18 +83,3 @@ class FlowsExtension:
         if self.caller is not None:
             await self.caller.aclose()
         self.registry.bind_all(None, None)
-
-
-def flows_extension_factory(settings: Any) -> FlowsExtension:
-    return FlowsExtension(settings)
-
-
-def _register_default() -> None:
-    """Append the factory to ``gateway.app.DEFAULT_EXTENSIONS`` once (imported via gateway/extensions.py)."""
-    from ..app import DEFAULT_EXTENSIONS
-
-    if flows_extension_factory not in DEFAULT_EXTENSIONS:
-        DEFAULT_EXTENSIONS.append(flows_extension_factory)
-
-
-_register_default()

@@ -370,17 +370,21 @@ class ServiceClient:
         self._failed(service, inst, siblings)
         if isinstance(exc, ConnectError):
             err: UpstreamError = UpstreamUnavailable(
-                service, f"cannot connect to '{service}' instance {where}: {exc}"
+                service, f"cannot connect to '{service}' instance {where}: {exc}", instance=where
             )
             return _Retryable(err) if body_replayable else err
         if isinstance(exc, NoResponse):
             # Closed before any response byte: a killed replica (the request never ran there).
-            err = UpstreamUnavailable(service, f"'{service}' instance {where} closed the connection: {exc}")
+            err = UpstreamUnavailable(
+                service, f"'{service}' instance {where} closed the connection: {exc}", instance=where
+            )
             unanswered_ok = method in _IDEMPOTENT or self.retry_unanswered
             return _Retryable(err) if body_replayable and unanswered_ok else err
         if isinstance(exc, ResponseTimeout):
-            return UpstreamTimeout(service, f"'{service}' instance {where} did not answer in time")
-        return UpstreamUnavailable(service, f"'{service}' instance {where} failed: {exc}")
+            return UpstreamTimeout(
+                service, f"'{service}' instance {where} did not answer in time", instance=where
+            )
+        return UpstreamUnavailable(service, f"'{service}' instance {where} failed: {exc}", instance=where)
 
     def _failed(self, service: str, inst: Instance, siblings: tuple[Instance, ...]) -> None:
         if self.ejector.failure(inst, siblings):

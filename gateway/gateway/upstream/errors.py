@@ -18,11 +18,13 @@ __all__ = ["NoHealthyInstance", "UpstreamError", "UpstreamTimeout", "UpstreamUna
 class UpstreamError(Exception):
     status_code = 502
 
-    def __init__(self, service: str, detail: str, *, attempts: int = 0) -> None:
+    def __init__(self, service: str, detail: str, *, attempts: int = 0, instance: str | None = None) -> None:
         super().__init__(detail)
         self.service = service
         self.detail = detail
         self.attempts = attempts
+        # "addr:port" of the instance the last attempt went to; None when none was tried.
+        self.instance = instance
 
     def to_body(self) -> dict[str, Any]:
         """The JSON error body every gateway route returns: ``{"detail", "service"}``."""

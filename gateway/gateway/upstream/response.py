@@ -94,7 +94,11 @@ class UpstreamResponse:
         except HttpError as exc:
             from .errors import UpstreamUnavailable
 
-            raise UpstreamUnavailable(self.instance.service, f"response body broke: {exc}") from exc
+            raise UpstreamUnavailable(
+                self.instance.service,
+                f"response body broke: {exc}",
+                instance=f"{self.instance.address}:{self.instance.port}",
+            ) from exc
         finally:
             self._finish(ok)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from servicekit.contracts import GDPGrowthInput
+
 __all__ = [
     "MAX_BATCH_ROWS",
     "BatchPredictionRequest",
@@ -20,33 +22,6 @@ __all__ = [
 
 MAX_BATCH_ROWS = 1000
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
-
-
-class GDPGrowthInput(BaseModel):
-    """One quarter's features (same names and order as the training data)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        allow_inf_nan=False,
-        json_schema_extra={
-            "examples": [
-                {
-                    "gdp_per_capita": 50000,
-                    "unemployment_rate": 5.2,
-                    "gdp_growth_rate_lag": 2.1,
-                    "gdp_growth_rate_ma": 2.3,
-                }
-            ]
-        },
-    )
-
-    gdp_per_capita: float = Field(gt=0, le=1_000_000, description="real GDP per person, dollars")
-    unemployment_rate: float = Field(ge=0, le=100, description="percent")
-    gdp_growth_rate_lag: float = Field(ge=-100, le=100, description="previous quarter's annualized growth, %")
-    gdp_growth_rate_ma: float = Field(
-        ge=-100, le=100, description="mean annualized growth of 4 previous quarters, %"
-    )
 
 
 class PredictionResponse(BaseModel):

@@ -104,6 +104,9 @@ def test_gateway_validates_the_body_and_names_the_field(
     assert "unemployment_rate" in resp.text
     resp = httpx.post(f"{url}/api/predict/gdp_growth_rate", json={**ROW, "gdp_growth_rate_ma": "fast"})
     assert resp.status_code == 422 and "gdp_growth_rate_ma" in resp.text
+    # the same contract as the model service (servicekit.contracts): ranges are checked at the edge
+    resp = httpx.post(f"{url}/api/predict/gdp_growth_rate", json={**ROW, "unemployment_rate": 150})
+    assert resp.status_code == 422 and "unemployment_rate" in resp.text
 
 
 def test_models_available_aggregates_both_replicas(

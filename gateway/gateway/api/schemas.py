@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from servicekit.contracts import GDPGrowthInput
 
 __all__ = [
     "ErrorBody",
@@ -18,8 +20,6 @@ __all__ = [
     "StatsEntry",
 ]
 
-# Strict: a JSON number (int or float), never a string or bool; NaN and infinities refused.
-Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
 class ErrorBody(BaseModel):
@@ -27,27 +27,9 @@ class ErrorBody(BaseModel):
     service: str | None = Field(default=None, description="the upstream service concerned")
 
 
-class GDPGrowthRequest(BaseModel):
-    """Features of one quarter; every number required and finite. ``model`` picks instances."""
+class GDPGrowthRequest(GDPGrowthInput):
+    """The model service's input (same validation, one definition) plus ``model`` to pick instances."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "gdp_per_capita": 50000,
-                    "unemployment_rate": 5.2,
-                    "gdp_growth_rate_lag": 2.1,
-                    "gdp_growth_rate_ma": 2.3,
-                }
-            ]
-        },
-    )
-
-    gdp_per_capita: Finite = Field(description="real GDP per person")
-    unemployment_rate: Finite = Field(description="percent")
-    gdp_growth_rate_lag: Finite = Field(description="previous quarter's growth, %")
-    gdp_growth_rate_ma: Finite = Field(description="moving average of growth, %")
     model: str | None = Field(
         default=None,
         min_length=1,
@@ -55,9 +37,6 @@ class GDPGrowthRequest(BaseModel):
         pattern=r"^[A-Za-z0-9_.\-]+$",
         description="only instances serving this model (Consul tag 'model:<name>' or meta 'model')",
     )
-
-    def features(self) -> dict[str, float]:
-        return self.model_dump(exclude={"model"})
 
 
 class ModelsAvailable(BaseModel):

@@ -1,0 +1,7 @@
+"""API contracts two services share, defined once (the seed duplicated them, and they drifted)."""
+
+from __future__ import annotations
+
+from .gdp import GDP_FEATURES, GDPGrowthInput
+
+__all__ = ["GDP_FEATURES", "GDPGrowthInput"]

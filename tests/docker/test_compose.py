@@ -110,6 +110,10 @@ def test_compose_stack_replicas_launch_and_clean_down(
     ips = {next(iter(c.attrs["NetworkSettings"]["Networks"].values()))["IPAddress"] for c in baseline}
     assert _routed_addresses(compose.gateway) == ips
     assert set(_predict_models(compose.gateway, 24)) == {"LinearRegression"}
+    # The shipped echo megaservice flow is in the image and reaches the compose echo service.
+    processed = httpx.post(f"{compose.gateway}/process", json={"message": "Hello World"}, timeout=10)
+    assert processed.status_code == 200, processed.text
+    assert processed.json() == {"message": "Hello World"}
 
     # A third replica over REST: RandomForest, so its answers are recognisable.
     launched = httpx.post(f"{compose.gateway}/api/models/launch/RandomForest", headers=AUTH, timeout=120)

@@ -9,8 +9,9 @@ passing TTL check), then measures over keep-alive HTTP connections:
 * blocking-query wake-up: a query blocked on ``?index=`` for the service, time from sending a
   status change (TTL pass/fail of one instance) to having the woken query's full body.
 
-The one-name layout runs twice: with the default compact JSON (~1.3 MB per answer) and with
-``--pretty`` (indented like ``consul agent -dev``, ~2.8 MB).  Targets: health p99 <= 10 ms, wake-up <= 50 ms.
+The one-name layout runs twice: with the default JSON indented like ``consul agent -dev``
+(~2.8 MB per answer) and with ``--no-pretty`` (compact, like a non-dev agent, ~1.3 MB).
+Targets: health p99 <= 10 ms, wake-up <= 50 ms.
 Prints a table and whether the targets are met.
 Usage: ``uv run python bench/discovery/bench_discovery.py [--requests 400] [--wakeups 30]``.
 """
@@ -168,8 +169,8 @@ def main() -> None:
     one = [("bench-one", f"one-{i:04d}") for i in range(1000)]
     many = [(f"bench-{i // 10:03d}", f"many-{i:04d}") for i in range(1000)]
     runs = [
-        ("1 name x 1000", one, []),
-        ("1 name x 1000, --pretty", one, ["--pretty"]),
+        ("1 name x 1000 (dev-mode indented)", one, []),
+        ("1 name x 1000, --no-pretty", one, ["--no-pretty"]),
         ("100 names x 10", many, []),
     ]
     for label, layout, agent_args in runs:

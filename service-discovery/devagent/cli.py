@@ -32,8 +32,11 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _flag(name: str) -> bool:
-    return _env(name, "").lower() in ("1", "true", "yes", "on")
+def _flag(name: str, default: bool = False) -> bool:
+    value = _env(name, "").lower()
+    if not value:
+        return default
+    return value in ("1", "true", "yes", "on")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,10 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--pretty",
-        action="store_true",
-        default=_flag("PRETTY"),
-        help="indent every JSON body like `consul agent -dev` (default: compact, like a non-dev agent; "
-        "?pretty indents one response)",
+        action=argparse.BooleanOptionalAction,
+        default=_flag("PRETTY", default=True),
+        help="indent every JSON body like `consul agent -dev` does (default); --no-pretty sends compact "
+        "JSON like a non-dev agent (half the bytes; ?pretty still indents one response)",
     )
     return p
 

@@ -29,4 +29,4 @@ class AgentConfig:
     kv_max_value_size: int = 524288
     enable_script_checks: bool = False
     kv_key_validation: bool = False  # very recent Consul rejects some keys (contract §8); off by default
-    pretty: bool = False  # compact bodies (half the bytes); --pretty indents like -dev
+    pretty: bool = True  # indented like `consul agent -dev`; --no-pretty sends compact bodies

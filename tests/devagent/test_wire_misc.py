@@ -8,12 +8,10 @@ from packaging.version import Version
 
 
 def test_status_leader_peers_s7(client: consul.Consul, agent_url: str) -> None:
-    """§7/§0.2: leader is "127.0.0.1:8300", peers lists it; compact JSON + newline, ?pretty indents."""
+    """§7/§0.2: leader is "127.0.0.1:8300", peers lists it; indented like dev mode by default."""
     assert client.status.leader() == "127.0.0.1:8300"
     assert client.status.peers() == ["127.0.0.1:8300"]
     r = httpx.get(f"{agent_url}/v1/status/peers")
-    assert r.text == '["127.0.0.1:8300"]\n'
-    r = httpx.get(f"{agent_url}/v1/status/peers?pretty")
     assert r.text == '[\n    "127.0.0.1:8300"\n]\n'
     assert "X-Consul-Index" not in r.headers
 
@@ -54,7 +52,7 @@ def test_go_html_escaping_s0_2(client: consul.Consul, agent_url: str) -> None:
     """§0.2: JSON is encoded like Go (<, >, & escaped as \\u003c...)."""
     client.agent.service.register("esc", meta={"k": "<a&b>"})
     r = httpx.get(f"{agent_url}/v1/agent/services")
-    assert '"k":"\\u003ca\\u0026b\\u003e"' in r.text
+    assert '"k": "\\u003ca\\u0026b\\u003e"' in r.text  # indented: a space after the colon
     assert r.json()["esc"]["Meta"]["k"] == "<a&b>"
 
 
@@ -69,10 +67,14 @@ def test_ui_page_and_root_redirect_s12(agent_url: str, client: consul.Consul) ->
         assert "setInterval(refresh, 2000)" in r.text
 
 
-def test_pretty_flag_indents_everything_like_dev_mode_s0_2() -> None:
-    """§0.2: with --pretty every body is indented with 4 spaces and ends with a newline (dev mode)."""
+def test_dev_mode_indents_by_default_and_no_pretty_is_compact_s0_2() -> None:
+    """§0.2: like `consul agent -dev`, every body is indented with 4 spaces and ends with a newline;
+    --no-pretty sends compact JSON (a non-dev agent) and ?pretty still indents one response."""
     from tests.support.processes import dev_agent
 
-    with dev_agent(None, "--pretty") as url:
+    with dev_agent() as url:
         r = httpx.get(f"{url}/v1/catalog/services")
         assert r.text == '{\n    "consul": []\n}\n'
+    with dev_agent(None, "--no-pretty") as url:
+        assert httpx.get(f"{url}/v1/status/peers").text == '["127.0.0.1:8300"]\n'
+        assert httpx.get(f"{url}/v1/status/peers?pretty").text == '[\n    "127.0.0.1:8300"\n]\n'

@@ -21,7 +21,6 @@ __all__ = [
 ]
 
 
-
 class ErrorBody(BaseModel):
     detail: Any = Field(description="what went wrong")
     service: str | None = Field(default=None, description="the upstream service concerned")

@@ -13,6 +13,7 @@ from .health import HealthReport, ReadinessProbe, health_router
 from .logconfig import JsonFormatter, configure_logging
 from .registration import RegistrationSpec, ServiceRegistration, consul_client
 from .settings import ConsulAddress, ConsulSettings, ServiceSettings, parse_go_duration
+from .validation import install_validation_handler, json_safe
 
 __all__ = [
     "ConsulAddress",
@@ -28,6 +29,8 @@ __all__ = [
     "consul_client",
     "create_service_app",
     "health_router",
+    "install_validation_handler",
+    "json_safe",
     "parse_go_duration",
     "route_source_address",
     "run_service",

@@ -15,6 +15,7 @@ from .health import ReadinessProbe, health_router
 from .logconfig import configure_logging
 from .registration import RegistrationSpec, ServiceRegistration, consul_client
 from .settings import ServiceSettings
+from .validation import install_validation_handler
 
 __all__ = ["create_service_app", "run_service"]
 
@@ -70,6 +71,7 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.settings = settings
+    install_validation_handler(app)
     app.include_router(
         health_router(title=title, description=description, readiness=readiness, liveness_info=liveness_info)
     )

@@ -16,13 +16,11 @@ import logging
 from collections.abc import Callable, Sequence
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from servicekit import HealthReport, create_service_app
 
 from .api import dashboard, metrics_route, models, predict, proxy_docs, routes_view, statistics
-from .api.validation import validation_error_handler
 from .core import GatewayCore
 from .extension import GatewayExtension
 from .observability.access import AccessMiddleware
@@ -127,8 +125,6 @@ def create_app(
     holder["app"] = app
     app.state.core = None
     app.state.extensions = exts
-
-    app.add_exception_handler(RequestValidationError, validation_error_handler)
 
     @app.exception_handler(UpstreamError)
     async def _upstream_error(_request: Request, exc: UpstreamError) -> JSONResponse:

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from servicekit import create_service_app
 
 from .artifacts import ArtifactError, known_models, load_model
-from .errors import install_validation_handler
 from .estimators import canonical_name
 from .predictor import Predictor
 from .routes import router
@@ -70,6 +69,5 @@ def create_app(settings: ModelSettings | None = None) -> FastAPI:
         on_startup=on_startup,
         on_shutdown=on_shutdown,
     )
-    install_validation_handler(app)
     app.state.model_state = state
     return app

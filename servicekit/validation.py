@@ -1,5 +1,7 @@
 """422 bodies that always render, even when the rejected input was NaN or infinity.
 
+Installed on every service by ``create_service_app`` (and on the gateway).
+
 FastAPI's default handler echoes the offending ``input`` in ``detail``; a NaN input (JSON
 ``NaN`` is accepted by Python's parser) then makes the JSON encoder raise, and the client
 gets a 500 instead of the 422. Non-finite numbers are echoed as strings here instead.

@@ -13,8 +13,9 @@ import asyncio
 import json
 import logging
 import sys
-import time
-from typing import IO, Any
+from typing import IO
+
+from servicekit.logconfig import base_fields
 
 __all__ = ["BufferedAccessHandler", "install_access_handler"]
 
@@ -46,13 +47,7 @@ class BufferedAccessHandler(logging.Handler):
         self._timer: asyncio.TimerHandle | None = None
 
     def format(self, record: logging.LogRecord) -> str:
-        payload: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
+        payload = base_fields(record)
         for key in _FIELDS:
             value = record.__dict__.get(key)
             if value is not None:

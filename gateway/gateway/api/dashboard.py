@@ -47,8 +47,9 @@ async function refresh(){
     document.getElementById('services').innerHTML=h||'<p>no services</p>';
     const st=await (await fetch('v1/statistics')).json();
     let t='';
-    for(const kind of ['route','service']){
-      const rows=st[kind]||{};
+    // every kind of statistics the gateway keeps (route, service, and the flows' flow/flow_node/...)
+    for(const [kind,rows] of Object.entries(st)){
+      if(typeof rows!=='object'||rows===null||!Object.keys(rows).length) continue;
       t+=`<h3>${kind}</h3><table><tr><th>key</th><th>count</th><th>errors</th>`+
          '<th>p50 ms</th><th>p99 ms</th></tr>';
       for(const [k,v] of Object.entries(rows)){

@@ -7,7 +7,7 @@ measures, sequentially and in the same run:
 * flow: a 5-node chain ``n1 -> ... -> n5`` scheduled by the orchestrator with that client.
 
 Both variants are measured for the standalone caller (httpx) and for the gateway's caller
-(``CoreNodeCaller`` on the core's aiohttp ``ServiceClient``). Prints median and p90 per
+(``CoreNodeCaller`` on the core's ``ServiceClient``, keep-alive HTTP/1.1 client). Prints median and p90 per
 variant, the ratio flow/reference and the overhead per node in microseconds. A last line
 isolates the engine's own CPU cost per node with an in-memory caller (no network), which
 is stable even on a busy machine where the network numbers are noisy.
@@ -160,7 +160,7 @@ async def main(runs: int) -> None:
         core_orch = chain(CoreNodeCaller(service_client), port)
         ref = await measure(direct_core, runs)
         flow = await measure(lambda: core_orch.schedule(payload), runs)
-        report("gateway caller (core ServiceClient, aiohttp)", ref, flow)
+        report("gateway caller (core ServiceClient)", ref, flow)
         await service_client.close()
         await client.aclose()
         await engine_only(runs, payload)

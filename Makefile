@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-export PATH := $(HOME)/.local/bin:$(PATH)
+# uv installed by pip lands in ~/.local/bin (--user) or the interpreter's scripts folder.
+export PATH := $(HOME)/.local/bin:$(shell python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null):$(PATH)
 export UV_LINK_MODE ?= copy
 # Every test starts real Python processes: keep compiled bytecode, or each start of a
 # scikit-learn service recompiles it (seconds of CPU on 2 cores).

@@ -210,7 +210,7 @@ class ServiceClient:
         guard = _ReplayGuard(body) if body is not None and not isinstance(body, bytes) else None
         send_body: Any = guard if guard is not None else body
         tried: set[str] = set()
-        count = 0
+        count = 1
 
         async def attempt() -> UpstreamResponse:
             nonlocal count
@@ -234,7 +234,23 @@ class ServiceClient:
 
         try:
             try:
-                return await attempt()  # fast path: no retry machinery unless it is needed
+                # Fast path, inlined (no closure call, no retry machinery unless it is needed).
+                inst = self._choose(service, instances, tried, policy, same_target_ok)
+                tried.add(inst.id)
+                return await self._send(
+                    service,
+                    inst,
+                    instances,
+                    method,
+                    target,
+                    hdrs,
+                    send_body,
+                    body_length,
+                    timeout,
+                    stream,
+                    1,
+                    guard,
+                )
             except _Retryable as first:
                 if max_attempts <= 1 or not self._can_retry(instances, tried, same_target_ok):
                     raise first.error from None
@@ -300,26 +316,8 @@ class ServiceClient:
         attempt_no: int,
         guard: _ReplayGuard | None,
     ) -> UpstreamResponse:
-        inflight = self.balancer.inflight
-        inflight.begin(inst.id)
+        self.balancer.inflight.begin(inst.id)
         started = time.perf_counter()
-        finished = False
-
-        def done(ok: bool) -> None:
-            nonlocal finished
-            if finished:
-                return
-            finished = True
-            inflight.end(inst.id)
-            elapsed = time.perf_counter() - started
-            if self.stats:
-                self.stats.observe("service", service, elapsed, not ok)
-            if self.metrics:
-                histogram = self._latency.get(service)
-                if histogram is None:  # labels() validates and locks; keep the child per service
-                    histogram = self._latency[service] = self.metrics.upstream_seconds.labels(service)
-                histogram.observe(elapsed)
-
         total = timeout or self.timeout
         try:
             raw = await self.http.request(
@@ -335,17 +333,25 @@ class ServiceClient:
                 body_length=body_length,
             )
         except HttpError as exc:
-            done(False)
+            self._done(service, inst.id, started, False)
             raise self._classify(service, inst, siblings, method, exc, guard) from exc
         except BaseException:
-            done(False)
+            self._done(service, inst.id, started, False)
             raise
         self.ejector.success(inst.id)
         if raw.body is not None:  # buffered, or streamed but already complete
-            done(True)
+            self._done(service, inst.id, started, True)
             return UpstreamResponse(
                 status=raw.status, raw_headers=raw.headers, instance=inst, attempts=attempt_no, body=raw.body
             )
+        finished = False
+
+        def done(ok: bool) -> None:
+            nonlocal finished
+            if not finished:
+                finished = True
+                self._done(service, inst.id, started, ok)
+
         return UpstreamResponse(
             status=raw.status,
             raw_headers=raw.headers,
@@ -354,6 +360,18 @@ class ServiceClient:
             raw=raw,
             on_close=done,
         )
+
+    def _done(self, service: str, instance_id: str, started: float, ok: bool) -> None:
+        """Bookkeeping once per attempt: in-flight count, statistics, latency histogram."""
+        self.balancer.inflight.end(instance_id)
+        elapsed = time.perf_counter() - started
+        if self.stats:
+            self.stats.observe("service", service, elapsed, not ok)
+        if self.metrics:
+            histogram = self._latency.get(service)
+            if histogram is None:  # labels() validates and locks; keep the child per service
+                histogram = self._latency[service] = self.metrics.upstream_seconds.labels(service)
+            histogram.observe(elapsed)
 
     def _classify(
         self,
@@ -403,8 +421,9 @@ def _prepare_headers(headers: HeaderInput) -> tuple[list[tuple[bytes, bytes]], i
     if not headers:
         return [], None
     items: Any = headers.items() if isinstance(headers, Mapping) else headers
+    pairs: Any
     if not isinstance(headers, Mapping) and isinstance(headers[0][0], bytes):
-        pairs: list[tuple[bytes, bytes]] = list(items)
+        pairs = items  # iterated once below, no copy needed
     else:
         pairs = []
         for name, value in items:

@@ -368,7 +368,8 @@ class Http1Client:
         """
         key = (host, port)
         conn = self._acquire_idle(key)
-        replayable = not isinstance(body, AsyncIterable)
+        # Not isinstance(body, AsyncIterable): an ABC check per request costs more than this.
+        replayable = body is None or isinstance(body, bytes | bytearray)
         if conn is not None:
             try:
                 return await self._exchange(conn, method, target, headers, body, timeout, stream, body_length)

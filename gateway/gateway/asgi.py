@@ -16,6 +16,7 @@ import time
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
+from .core import GatewayCore
 from .observability.access import AccessRecorder
 from .proxy.asgi import PREFIX, proxy_request, send_json
 from .settings import GatewaySettings
@@ -30,6 +31,8 @@ class GatewayASGI:
         self.app = app
         settings: GatewaySettings = app.state.settings
         self.recorder = AccessRecorder(settings, app_ref=app)
+        # The dict behind ``app.state``: State.__getattr__ costs ~0.8 µs a call, a dict get ~0.05.
+        self._state: dict[str, object] = app.state._state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
@@ -38,8 +41,8 @@ class GatewayASGI:
         started = time.perf_counter()
         self.recorder.start(scope)
         status = 500
+        core: GatewayCore | None = self._state.get("core")  # type: ignore[assignment]
         try:
-            core = self.app.state.core
             if core is None:
                 status = await send_json(send, 503, {"detail": "gateway is starting", "service": None})
             else:
@@ -48,4 +51,4 @@ class GatewayASGI:
             log.exception("proxy request failed")
             raise
         finally:
-            self.recorder.record(scope, status, time.perf_counter() - started)
+            self.recorder.record(scope, status, time.perf_counter() - started, core)

@@ -56,7 +56,7 @@ class AccessRecorder:
     def __init__(self, settings: GatewaySettings, app_ref: Any = None) -> None:
         self.access_log = settings.access_log
         self.app_ref = app_ref
-        self._children: dict[tuple[str, str, str], Any] = {}
+        self._children: dict[tuple[str, str, int], Any] = {}
         self._route_children: dict[tuple[str, str], tuple[Any, str]] = {}
 
     def start(self, scope: Scope) -> str:
@@ -64,7 +64,9 @@ class AccessRecorder:
         scope["gateway.request_id"] = rid
         return rid
 
-    def record(self, scope: Scope, status: int, seconds: float) -> None:
+    def record(self, scope: Scope, status: int, seconds: float, core: Any = None) -> None:
+        """Count and log one finished request. ``core``: the app's core if the caller has it
+        at hand (saves looking it up again)."""
         path: str = scope["path"]
         service: str = scope.get("gateway.service", "")
         if path.startswith("/svc/"):
@@ -72,14 +74,15 @@ class AccessRecorder:
         else:
             matched = scope.get("route")
             route = getattr(matched, "path", None) or "unmatched"
-        holder = self.app_ref if self.app_ref is not None else scope["app"]
-        core = getattr(holder.state, "core", None)
+        if core is None:
+            holder = self.app_ref if self.app_ref is not None else scope["app"]
+            core = getattr(holder.state, "core", None)
         if core is not None:
             # labels() validates and locks on every call; the children are cached per label set.
-            key = (route, service, str(status))
+            key = (route, service, status)
             counter = self._children.get(key)
             if counter is None:
-                counter = self._children[key] = core.metrics.requests.labels(*key)
+                counter = self._children[key] = core.metrics.requests.labels(route, service, str(status))
             counter.inc()
             method: str = scope["method"]
             per_route = self._route_children.get((method, route))

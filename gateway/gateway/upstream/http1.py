@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import cast
@@ -70,9 +71,12 @@ class BodyError(HttpError):
 class _Conn(asyncio.Protocol):
     """One upstream connection; one request at a time."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, key: tuple[str, int]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, key: tuple[str, int], deadlines: _Deadlines) -> None:
         self.loop = loop
         self.key = key
+        self.deadlines = deadlines
+        self.deadline = 0.0  # of the current wait, when it has one
+        self.waiting_for = ""
         self.host_header = f"{key[0]}:{key[1]}\r\n".encode("latin-1")
         self.transport: asyncio.Transport | None = None
         self.closed = False
@@ -203,19 +207,27 @@ class _Conn(asyncio.Protocol):
     async def wait(self, deadline: float | None, what: str) -> None:
         """Wait for the next event (head, body chunk, completion, failure) or the deadline."""
         self._waiter = waiter = self.loop.create_future()
-        timer = None
-        if deadline is not None:
-            timer = self.loop.call_at(deadline, self._timeout, waiter, what)
+        if deadline is None:
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+            return
+        self.deadline = deadline
+        self.waiting_for = what
+        deadlines = self.deadlines
+        deadlines.add(self)
         try:
             await waiter
         finally:
             self._waiter = None
-            if timer is not None:
-                timer.cancel()
+            deadlines.discard(self)
 
-    def _timeout(self, waiter: asyncio.Future[None], what: str) -> None:
-        if not waiter.done():
-            self._fail(ResponseTimeout(f"no {what} in time"))
+    def expire(self) -> None:
+        """Called by ``_Deadlines`` once this connection's wait is past its deadline."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            self._fail(ResponseTimeout(f"no {self.waiting_for} in time"))
 
     async def drain(self) -> None:
         if self._paused_writing and not self.closed:
@@ -236,6 +248,51 @@ class _Conn(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+
+
+class _Deadlines:
+    """Deadlines of the waits in progress on one event loop, served by a single timer.
+
+    A ``call_at`` timer per wait (created, then cancelled when the answer comes, as nearly
+    all do) cost ~2.6 µs per request under uvloop. Here a wait just joins a set; the one
+    timer is due at the earliest deadline and is re-armed only when a wait needs an earlier
+    one (a shorter timeout) or after it fired. Each wait still expires at its own deadline.
+    """
+
+    # uvloop's timers have millisecond resolution and may fire up to that much early; a
+    # deadline that close counts as reached (as the per-wait timer would have fired then).
+    _SLACK = 0.001
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: set[_Conn] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._due = math.inf
+
+    def add(self, conn: _Conn) -> None:
+        self.waiting.add(conn)
+        if conn.deadline < self._due:
+            self._arm(conn.deadline)
+
+    def discard(self, conn: _Conn) -> None:
+        self.waiting.discard(conn)
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._due = when
+        self._timer = self.loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._due = math.inf
+        limit = self.loop.time() + self._SLACK
+        expired = [c for c in self.waiting if c.deadline <= limit]
+        for conn in expired:
+            self.waiting.discard(conn)
+            conn.expire()
+        if self.waiting:
+            self._arm(min(c.deadline for c in self.waiting))
 
 
 class RawResponse:
@@ -297,6 +354,7 @@ class Http1Client:
         self.idle_timeout = idle_timeout
         self._idle: dict[tuple[str, int], list[_Conn]] = {}
         self.connects = 0
+        self._deadlines: _Deadlines | None = None
 
     async def close(self) -> None:
         for conns in self._idle.values():
@@ -306,7 +364,10 @@ class Http1Client:
 
     async def _connect(self, key: tuple[str, int], timeout: float) -> _Conn:
         loop = asyncio.get_running_loop()
-        conn = _Conn(loop, key)
+        deadlines = self._deadlines
+        if deadlines is None or deadlines.loop is not loop:
+            deadlines = self._deadlines = _Deadlines(loop)
+        conn = _Conn(loop, key, deadlines)
         try:
             async with asyncio.timeout(timeout):
                 await loop.create_connection(lambda: conn, key[0], key[1])

@@ -210,6 +210,77 @@ class ServiceClient:
         guard = _ReplayGuard(body) if body is not None and not isinstance(body, bytes) else None
         send_body: Any = guard if guard is not None else body
         tried: set[str] = set()
+        # The first attempt has no closure and no retry machinery: a closure here would turn
+        # a dozen locals into cells on every request, retried or not (py-spy showed it).
+        try:
+            try:
+                inst = self._choose(service, instances, tried, policy, same_target_ok)
+                tried.add(inst.id)
+                return await self._send(
+                    service,
+                    inst,
+                    instances,
+                    method,
+                    target,
+                    hdrs,
+                    send_body,
+                    body_length,
+                    timeout,
+                    stream,
+                    1,
+                    guard,
+                )
+            except _Retryable as first:
+                if max_attempts <= 1 or not self._can_retry(instances, tried, same_target_ok):
+                    raise first.error from None
+                failed = first
+        except UpstreamError as exc:
+            self._count_error(service, exc, 1)
+            raise
+        return await self._retry(
+            failed,
+            service,
+            instances,
+            method,
+            path,
+            target,
+            hdrs,
+            send_body,
+            body_length,
+            timeout,
+            stream,
+            guard,
+            policy,
+            same_target_ok,
+            max_attempts,
+            tried,
+        )
+
+    def _count_error(self, service: str, exc: UpstreamError, attempts: int) -> None:
+        exc.attempts = attempts
+        if self.metrics:
+            self.metrics.upstream_errors.labels(service, type(exc).__name__).inc()
+
+    async def _retry(
+        self,
+        first: _Retryable,
+        service: str,
+        instances: tuple[Instance, ...],
+        method: str,
+        path: str,
+        target: str,
+        hdrs: list[tuple[bytes, bytes]],
+        send_body: Any,
+        body_length: int | None,
+        timeout: float | None,
+        stream: bool,
+        guard: _ReplayGuard | None,
+        policy: str | None,
+        same_target_ok: bool,
+        max_attempts: int,
+        tried: set[str],
+    ) -> UpstreamResponse:
+        """Attempts 2..``max_attempts`` after the first one failed with ``first`` (retryable)."""
         count = 1
 
         async def attempt() -> UpstreamResponse:
@@ -233,30 +304,9 @@ class ServiceClient:
             )
 
         try:
-            try:
-                # Fast path, inlined (no closure call, no retry machinery unless it is needed).
-                inst = self._choose(service, instances, tried, policy, same_target_ok)
-                tried.add(inst.id)
-                return await self._send(
-                    service,
-                    inst,
-                    instances,
-                    method,
-                    target,
-                    hdrs,
-                    send_body,
-                    body_length,
-                    timeout,
-                    stream,
-                    1,
-                    guard,
-                )
-            except _Retryable as first:
-                if max_attempts <= 1 or not self._can_retry(instances, tried, same_target_ok):
-                    raise first.error from None
-                if self.metrics:
-                    self.metrics.retries.labels(service).inc()
-                log.info("retrying %s %s on another instance of %s: %s", method, path, service, first)
+            if self.metrics:
+                self.metrics.retries.labels(service).inc()
+            log.info("retrying %s %s on another instance of %s: %s", method, path, service, first)
             retrying = AsyncRetrying(
                 stop=stop_after_attempt(max_attempts - 1) | stop_after_delay(self.deadline),
                 retry=retry_if_exception_type(_Retryable),
@@ -275,9 +325,7 @@ class ServiceClient:
                 raise last.error from None
             raise UpstreamUnavailable(service, f"'{service}' unreachable", attempts=count)  # pragma: no cover
         except UpstreamError as exc:
-            exc.attempts = count
-            if self.metrics:
-                self.metrics.upstream_errors.labels(service, type(exc).__name__).inc()
+            self._count_error(service, exc, count)
             raise
 
     def _can_retry(self, instances: tuple[Instance, ...], tried: set[str], same_target_ok: bool) -> bool:
@@ -344,22 +392,27 @@ class ServiceClient:
             return UpstreamResponse(
                 status=raw.status, raw_headers=raw.headers, instance=inst, attempts=attempt_no, body=raw.body
             )
-        finished = False
-
-        def done(ok: bool) -> None:
-            nonlocal finished
-            if not finished:
-                finished = True
-                self._done(service, inst.id, started, ok)
-
         return UpstreamResponse(
             status=raw.status,
             raw_headers=raw.headers,
             instance=inst,
             attempts=attempt_no,
             raw=raw,
-            on_close=done,
+            on_close=self._closer(service, inst.id, started),
         )
+
+    def _closer(self, service: str, instance_id: str, started: float) -> Callable[[bool], None]:
+        """``_done`` once, for when a streamed response is closed. Made here, not in ``_send``,
+        so that ``_send``'s locals do not become closure cells on every request."""
+        finished = False
+
+        def done(ok: bool) -> None:
+            nonlocal finished
+            if not finished:
+                finished = True
+                self._done(service, instance_id, started, ok)
+
+        return done
 
     def _done(self, service: str, instance_id: str, started: float, ok: bool) -> None:
         """Bookkeeping once per attempt: in-flight count, statistics, latency histogram."""

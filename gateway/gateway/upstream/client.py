@@ -214,12 +214,13 @@ class ServiceClient:
         # a dozen locals into cells on every request, retried or not (py-spy showed it).
         try:
             try:
-                inst = self._choose(service, instances, tried, policy, same_target_ok)
-                tried.add(inst.id)
-                return await self._send(
+                return await self._attempt(
+                    1,
                     service,
-                    inst,
                     instances,
+                    tried,
+                    policy,
+                    same_target_ok,
                     method,
                     target,
                     hdrs,
@@ -227,7 +228,6 @@ class ServiceClient:
                     body_length,
                     timeout,
                     stream,
-                    1,
                     guard,
                 )
             except _Retryable as first:
@@ -282,27 +282,6 @@ class ServiceClient:
     ) -> UpstreamResponse:
         """Attempts 2..``max_attempts`` after the first one failed with ``first`` (retryable)."""
         count = 1
-
-        async def attempt() -> UpstreamResponse:
-            nonlocal count
-            count += 1
-            inst = self._choose(service, instances, tried, policy, same_target_ok)
-            tried.add(inst.id)
-            return await self._send(
-                service,
-                inst,
-                instances,
-                method,
-                target,
-                hdrs,
-                send_body,
-                body_length,
-                timeout,
-                stream,
-                count,
-                guard,
-            )
-
         try:
             if self.metrics:
                 self.metrics.retries.labels(service).inc()
@@ -320,13 +299,64 @@ class ServiceClient:
                             raise UpstreamUnavailable(
                                 service, f"no other instance of '{service}' left to try", attempts=count
                             )
-                        return await attempt()
+                        count += 1
+                        return await self._attempt(
+                            count,
+                            service,
+                            instances,
+                            tried,
+                            policy,
+                            same_target_ok,
+                            method,
+                            target,
+                            hdrs,
+                            send_body,
+                            body_length,
+                            timeout,
+                            stream,
+                            guard,
+                        )
             except _Retryable as last:
                 raise last.error from None
             raise UpstreamUnavailable(service, f"'{service}' unreachable", attempts=count)  # pragma: no cover
         except UpstreamError as exc:
             self._count_error(service, exc, count)
             raise
+
+    async def _attempt(
+        self,
+        number: int,
+        service: str,
+        instances: tuple[Instance, ...],
+        tried: set[str],
+        policy: str | None,
+        same_target_ok: bool,
+        method: str,
+        target: str,
+        hdrs: list[tuple[bytes, bytes]],
+        send_body: Any,
+        body_length: int | None,
+        timeout: float | None,
+        stream: bool,
+        guard: _ReplayGuard | None,
+    ) -> UpstreamResponse:
+        """Attempt ``number``: an instance not tried yet (unless ``same_target_ok``), then send."""
+        inst = self._choose(service, instances, tried, policy, same_target_ok)
+        tried.add(inst.id)
+        return await self._send(
+            service,
+            inst,
+            instances,
+            method,
+            target,
+            hdrs,
+            send_body,
+            body_length,
+            timeout,
+            stream,
+            number,
+            guard,
+        )
 
     def _can_retry(self, instances: tuple[Instance, ...], tried: set[str], same_target_ok: bool) -> bool:
         return same_target_ok or any(i.id not in tried for i in instances)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..upstream import NoHealthyInstance, UpstreamError, UpstreamResponse, UpstreamTimeout
 from .caller import NodeRequest, NodeResponse
 from .errors import NodeCallError
-from .http_caller import HttpNodeCaller, decode_body
+from .http_caller import HttpNodeCaller, node_body
 
 if TYPE_CHECKING:
     from ..upstream import ServiceClient
@@ -92,19 +92,7 @@ class CoreNodeCaller:
             raise NodeCallError(
                 "unavailable", f"reading the body failed: {exc!r}", instance=instance, attempts=resp.attempts
             ) from exc
-        try:
-            body_out = decode_body(content_type, raw)
-        except ValueError as exc:
-            if resp.status >= 400:
-                body_out = raw.decode(errors="replace")
-            else:
-                raise NodeCallError(
-                    "invalid_response",
-                    f"invalid JSON body: {exc}",
-                    instance=instance,
-                    status=resp.status,
-                    attempts=resp.attempts,
-                ) from exc
+        body_out = node_body(content_type, raw, resp.status, instance, resp.attempts)
         return NodeResponse(
             resp.status, content_type, body=body_out, instance=instance, attempts=resp.attempts
         )

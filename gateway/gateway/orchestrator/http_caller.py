@@ -88,6 +88,23 @@ def decode_body(content_type: str, raw: bytes) -> Any:
     return raw
 
 
+def node_body(content_type: str, raw: bytes, status: int, instance: str, attempts: int = 1) -> Any:
+    """A node's decoded body; an undecodable error page is kept as text, an undecodable
+    success is a ``NodeCallError`` (``invalid_response``). Shared by both node callers."""
+    try:
+        return decode_body(content_type, raw)
+    except ValueError as exc:
+        if status >= 400:
+            return raw.decode(errors="replace")
+        raise NodeCallError(
+            "invalid_response",
+            f"invalid JSON body: {exc}",
+            instance=instance,
+            status=status,
+            attempts=attempts,
+        ) from exc
+
+
 class HttpNodeCaller:
     def __init__(
         self,
@@ -184,18 +201,7 @@ class HttpNodeCaller:
             ) from exc
         finally:
             await resp.aclose()
-        try:
-            body = decode_body(content_type, raw)
-        except ValueError as exc:
-            if resp.status_code >= 400:
-                body = raw.decode(errors="replace")
-            else:
-                raise NodeCallError(
-                    "invalid_response",
-                    f"invalid JSON body: {exc}",
-                    instance=instance,
-                    status=resp.status_code,
-                ) from exc
+        body = node_body(content_type, raw, resp.status_code, instance)
         return NodeResponse(resp.status_code, content_type, body=body, instance=instance)
 
     async def aclose(self) -> None:

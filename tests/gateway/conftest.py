@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -27,20 +28,17 @@ class Stack:
         return {p.port for p in self.upstreams[service]}  # type: ignore[attr-defined]
 
 
-@pytest.fixture(scope="module")
-def web_stack(module_consul_url: str) -> Iterator[Stack]:
-    """Two ``web`` upstreams (default balancer) and two ``rr`` upstreams (tag lb=round_robin)."""
-    procs = {
-        "web": [start_upstream(module_consul_url, "web", wait=False) for _ in range(2)],
-        "rr": [
-            start_upstream(module_consul_url, "rr", tags=["lb=round_robin"], wait=False) for _ in range(2)
-        ],
-    }
+@contextmanager
+def running_stack(
+    consul_url: str, procs: dict[str, list[ServiceProcess]], **gateway_settings: str
+) -> Iterator[Stack]:
+    """Upstreams already started (``wait=False``) plus a gateway that routes to all of them;
+    everything is stopped on exit, also when start-up fails."""
     gateway = None
     try:
         wait_started([p for ps in procs.values() for p in ps])
-        gateway = start_gateway(module_consul_url, upstream_timeout="1.5")
-        stack = Stack(module_consul_url, gateway, procs)
+        gateway = start_gateway(consul_url, **gateway_settings)
+        stack = Stack(consul_url, gateway, procs)
         for name in procs:
             wait_ports(stack.url, name, stack.ports(name))
         yield stack
@@ -50,6 +48,19 @@ def web_stack(module_consul_url: str) -> Iterator[Stack]:
         for ps in procs.values():
             for p in ps:
                 p.stop()
+
+
+@pytest.fixture(scope="module")
+def web_stack(module_consul_url: str) -> Iterator[Stack]:
+    """Two ``web`` upstreams (default balancer) and two ``rr`` upstreams (tag lb=round_robin)."""
+    procs = {
+        "web": [start_upstream(module_consul_url, "web", wait=False) for _ in range(2)],
+        "rr": [
+            start_upstream(module_consul_url, "rr", tags=["lb=round_robin"], wait=False) for _ in range(2)
+        ],
+    }
+    with running_stack(module_consul_url, procs, upstream_timeout="1.5") as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

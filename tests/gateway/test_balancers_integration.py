@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from .conftest import Stack
-from .helpers import routes, start_gateway, start_upstream, wait_ports, wait_started
+from .conftest import Stack, running_stack
+from .helpers import routes, start_upstream
 
 
 @pytest.fixture(scope="module")
@@ -22,20 +22,8 @@ def lb_stack(module_consul_url: str) -> Iterator[Stack]:
         ],
         "ptc": [start_upstream(module_consul_url, "ptc", tags=["lb=p2c"], wait=False) for _ in range(2)],
     }
-    gateway = None
-    try:
-        wait_started([p for ps in procs.values() for p in ps])
-        gateway = start_gateway(module_consul_url, upstream_timeout="10")
-        stack = Stack(module_consul_url, gateway, procs)
-        for name in procs:
-            wait_ports(stack.url, name, stack.ports(name))
+    with running_stack(module_consul_url, procs, upstream_timeout="10") as stack:
         yield stack
-    finally:
-        if gateway is not None:
-            gateway.stop()
-        for ps in procs.values():
-            for p in ps:
-                p.stop()
 
 
 @pytest.mark.parametrize(("service", "policy"), [("lif", "least_in_flight"), ("ptc", "p2c")])

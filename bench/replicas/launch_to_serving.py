@@ -23,6 +23,7 @@ import docker
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from servicekit.contracts import GDP_EXAMPLE
 from tests.support.processes import ServiceProcess, free_port, python_module, wait_http  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
@@ -32,12 +33,7 @@ MODEL_IMAGE = f"consul-gateway/model-service:{TAG}"
 AGENT_IMAGE = f"consul-gateway/service-discovery:{TAG}"
 TOKEN = "bench-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-FEATURES = {
-    "gdp_per_capita": 50000.0,
-    "unemployment_rate": 5.2,
-    "gdp_growth_rate_lag": 2.1,
-    "gdp_growth_rate_ma": 2.3,
-}
+FEATURES = dict(GDP_EXAMPLE)
 MODEL = "RandomForest"
 
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .gdp import GDP_FEATURES, GDPGrowthInput
+from .gdp import GDP_EXAMPLE, GDP_FEATURES, GDPGrowthInput
 
-__all__ = ["GDP_FEATURES", "GDPGrowthInput"]
+__all__ = ["GDP_EXAMPLE", "GDP_FEATURES", "GDPGrowthInput"]

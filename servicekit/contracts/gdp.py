@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["GDP_FEATURES", "GDPGrowthInput"]
+__all__ = ["GDP_EXAMPLE", "GDP_FEATURES", "GDPGrowthInput"]
 
 # Same names and order as the training data's columns.
 GDP_FEATURES: tuple[str, ...] = (
@@ -19,6 +19,14 @@ GDP_FEATURES: tuple[str, ...] = (
     "gdp_growth_rate_ma",
 )
 
+# The documented example (Swagger) and the sample row of tests and benchmarks.
+GDP_EXAMPLE: dict[str, float] = {
+    "gdp_per_capita": 50000.0,
+    "unemployment_rate": 5.2,
+    "gdp_growth_rate_lag": 2.1,
+    "gdp_growth_rate_ma": 2.3,
+}
+
 
 class GDPGrowthInput(BaseModel):
     """One quarter's features."""
@@ -27,16 +35,8 @@ class GDPGrowthInput(BaseModel):
         extra="forbid",
         strict=True,
         allow_inf_nan=False,
-        json_schema_extra={
-            "examples": [
-                {
-                    "gdp_per_capita": 50000,
-                    "unemployment_rate": 5.2,
-                    "gdp_growth_rate_lag": 2.1,
-                    "gdp_growth_rate_ma": 2.3,
-                }
-            ]
-        },
+        # a fresh dict, typed as JSON for pydantic (a dict[str, float] is not a JsonDict to mypy)
+        json_schema_extra={"examples": [{name: value for name, value in GDP_EXAMPLE.items()}]},
     )
 
     gdp_per_capita: float = Field(gt=0, le=1_000_000, description="real GDP per person, dollars")

@@ -7,18 +7,14 @@ from contextlib import contextmanager
 
 import httpx
 
+from servicekit.contracts import GDP_EXAMPLE
 from tests.support.processes import ServiceProcess, free_port, python_module
 
 from .support import MODEL_IMAGE, DockerStack
 
 TOKEN = "test-management-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-FEATURES = {
-    "gdp_per_capita": 50000.0,
-    "unemployment_rate": 5.2,
-    "gdp_growth_rate_lag": 2.1,
-    "gdp_growth_rate_ma": 2.3,
-}
+FEATURES = dict(GDP_EXAMPLE)
 
 
 @contextmanager

@@ -9,16 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from servicekit.contracts import GDP_EXAMPLE
 from tests.support.processes import ServiceProcess, dev_agent, free_port, python_module, wait_until
 
 TOKEN = "process-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-FEATURES = {
-    "gdp_per_capita": 50000.0,
-    "unemployment_rate": 5.2,
-    "gdp_growth_rate_lag": 2.1,
-    "gdp_growth_rate_ma": 2.3,
-}
+FEATURES = dict(GDP_EXAMPLE)
 
 
 def _gateway(consul: str, **overrides: str) -> ServiceProcess:

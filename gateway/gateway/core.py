@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from .balancing import Balancer
-from .discovery import ConsulReader, Discovery, RoutingTable
+from .consul_client import ConsulClient
+from .discovery import Discovery, RoutingTable
 from .observability import GatewayMetrics, StatisticsStore
 from .settings import GatewaySettings
 from .upstream import Ejector, ServiceClient
@@ -28,8 +29,12 @@ class GatewayCore:
         self.settings = settings
         self.metrics = GatewayMetrics()
         self.stats = StatisticsStore()
+        # The one Consul client of this process (discovery, KV state, sessions).
+        self.consul = ConsulClient(
+            settings.consul.url, token=settings.consul_token, timeout=settings.consul_timeout
+        )
         self.discovery = discovery or Discovery(
-            ConsulReader(settings.consul.url, token=settings.consul_token, timeout=settings.consul_timeout),
+            self.consul,
             exclude=settings.excluded_services(),
             wait=settings.watch_wait,
             coalesce=settings.watch_coalesce,

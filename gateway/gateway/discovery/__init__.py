@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from .consul_reader import ConsulReader
-from .discovery import Discovery, TableListener
+from ..consul_client import TokenBucket
+from .discovery import CatalogSource, Discovery, TableListener
 from .errors import ConsulUnavailable, DiscoveryError
 from .instance import Instance
-from .ratelimit import TokenBucket
 from .table import RoutingTable
 
 __all__ = [
-    "ConsulReader",
+    "CatalogSource",
     "ConsulUnavailable",
     "Discovery",
     "DiscoveryError",

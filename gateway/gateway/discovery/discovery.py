@@ -16,20 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from servicekit import parse_go_duration
 
-from .consul_reader import ConsulReader
-from .errors import ConsulUnavailable
+from ..consul_client import Fetch, follow
 from .instance import Instance
-from .ratelimit import TokenBucket
 from .table import RoutingTable
 
-__all__ = ["Discovery", "TableListener"]
+__all__ = ["CatalogSource", "Discovery", "TableListener"]
 
 log = logging.getLogger("gateway.discovery")
 
@@ -38,12 +35,27 @@ TableListener = Callable[[RoutingTable], None]
 _CATALOG = "<catalog>"
 
 
+class CatalogSource(Protocol):
+    """What the watchers read: ``ConsulClient`` in the gateway, a fake in unit tests."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    async def services(self, index: int, wait: str, wait_s: float) -> tuple[dict[str, list[str]], int]: ...
+
+    async def health_service(
+        self, name: str, index: int, wait: str, wait_s: float
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def close(self) -> None: ...
+
+
 class Discovery:
     """Keeps ``table`` in step with Consul; see the module docstring."""
 
     def __init__(
         self,
-        reader: ConsulReader,
+        reader: CatalogSource,
         *,
         exclude: frozenset[str] = frozenset({"consul"}),
         wait: str = "30s",
@@ -182,42 +194,22 @@ class Discovery:
         await self.reader.close()
 
     # ---------------------------------------------------------------- watchers
-    def _jittered_wait(self) -> tuple[str, float]:
-        seconds = self.wait_s * random.uniform(0.85, 1.0)
-        return f"{int(seconds * 1000)}ms", seconds
+    async def _loop(self, key: str, fetch: Fetch[Any], on_result: Callable[[Any, bool], None]) -> None:
+        """One blocking-query loop (Consul's client rules live in ``consul_client.follow``)."""
 
-    async def _loop(
-        self,
-        key: str,
-        fetch: Callable[[int, str, float], Awaitable[tuple[Any, int]]],
-        on_result: Callable[[Any, bool], None],
-    ) -> None:
-        """One blocking-query loop with the index rules, rate limit and back-off."""
-        index = 0  # what the next query sends (0 = answer at once)
-        last = 0  # the last index Consul reported
-        backoff = 0.1
-        bucket = TokenBucket(self.min_interval, burst=2)
-        while True:
-            await bucket.take()
-            wait, wait_s = self._jittered_wait()
-            try:
-                data, new_index = await fetch(index, wait, wait_s)
-            except ConsulUnavailable as exc:
-                self._mark_failure(key, str(exc))
-                # After an error the agent may be a new one with a lower index: an old, higher
-                # index would block there for a whole ``wait``. Ask without blocking first.
-                index = 0
-                await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
-                backoff = min(backoff * 2, self.backoff_max)
-                continue
-            backoff = 0.1
-            went_back = new_index < last
-            last = new_index
-            # Index rules: reset to 0 when it goes backwards; otherwise block on an index >= 1.
-            index = 0 if went_back else max(new_index, 1)
-            self._indexes[key] = new_index
+        def handle(data: Any, index: int, went_back: bool) -> None:
+            self._indexes[key] = index
             self._mark_success(key)
             on_result(data, went_back)
+
+        await follow(
+            fetch,
+            handle,
+            lambda error: self._mark_failure(key, error),
+            wait_s=self.wait_s,
+            min_interval=self.min_interval,
+            backoff_max=self.backoff_max,
+        )
 
     async def _watch_catalog(self) -> None:
         await self._loop(_CATALOG, self.reader.services, self._on_catalog)

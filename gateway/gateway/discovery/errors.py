@@ -1,13 +1,10 @@
-"""Errors of the discovery layer."""
+"""Errors of the discovery layer: Consul's, from the one Consul client."""
 
 from __future__ import annotations
 
+from ..consul_client.errors import ConsulError, ConsulUnavailable
+
 __all__ = ["ConsulUnavailable", "DiscoveryError"]
 
-
-class DiscoveryError(Exception):
-    """Base class: something went wrong talking to Consul."""
-
-
-class ConsulUnavailable(DiscoveryError):
-    """Consul did not answer, or answered with an error status."""
+# Discovery fails only because Consul does; the names stay for code that catches them.
+DiscoveryError = ConsulError

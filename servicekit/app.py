@@ -9,6 +9,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from .address import advertised_address
 from .health import ReadinessProbe, health_router
@@ -17,7 +18,10 @@ from .registration import RegistrationSpec, ServiceRegistration, consul_client
 from .settings import ServiceSettings
 from .validation import install_validation_handler
 
-__all__ = ["create_service_app", "run_service"]
+__all__ = ["DOCS_ASSETS_PATH", "create_service_app", "run_service"]
+
+#: Where /docs and /redoc load their JavaScript and CSS from (served by the app itself).
+DOCS_ASSETS_PATH = "/static-offline-docs"
 
 log = logging.getLogger("servicekit.app")
 
@@ -69,7 +73,11 @@ def create_service_app(
             if on_shutdown is not None:
                 await on_shutdown(app)
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    # Swagger UI and ReDoc assets come from the fastapi-offline package, not a CDN: /docs
+    # renders on machines without internet.
+    app = FastAPIOffline(
+        title=title, description=description, version=version, lifespan=lifespan, static_url=DOCS_ASSETS_PATH
+    )
     app.state.settings = settings
     install_validation_handler(app)
     app.include_router(

@@ -37,6 +37,7 @@ RESERVED_PREFIXES = (
     "/svc",
     "/docs",
     "/redoc",
+    "/static-offline-docs",
     "/openapi.json",
     "/metrics",
     "/health",

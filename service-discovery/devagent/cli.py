@@ -123,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     config = config_from_args(argv)
     level = "debug" if config.log_level == "trace" else config.log_level
     logging.basicConfig(level=level.upper(), format="%(asctime)s [%(levelname)s] %(name)s: %(message)s")
+    # httpx logs every check probe at INFO (one line per service every interval); the log
+    # should show what happens, so probes are only shown at debug level.
+    if level != "debug":
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     from .http import DevAgentApp
 
     app = DevAgentApp(config)

@@ -20,9 +20,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..settings import GatewaySettings
 
-__all__ = ["AccessMiddleware", "AccessRecorder", "incoming_request_id", "new_request_id", "request_id_of"]
+__all__ = [
+    "PROBE_PATHS",
+    "AccessMiddleware",
+    "AccessRecorder",
+    "incoming_request_id",
+    "new_request_id",
+    "request_id_of",
+]
 
 log = logging.getLogger("gateway.access")
+
+#: Health probes (Consul's checks, orchestrators): logged at debug level.
+PROBE_PATHS = frozenset({"/health", "/ready", "/v1/health_check", "/v1/health"})
 
 _MAX_ID = 128
 # A random per-process prefix and a counter: unique, and far cheaper than uuid4 per request.
@@ -93,9 +103,12 @@ class AccessRecorder:
                 )
             per_route[0].observe(seconds)
             core.stats.observe("route", per_route[1], seconds, status >= 500)
-        if self.access_log and log.isEnabledFor(logging.INFO):
+        # Consul probes /health every few seconds: those lines are debug, so the log shows traffic.
+        level = logging.DEBUG if path in PROBE_PATHS else logging.INFO
+        if self.access_log and log.isEnabledFor(level):
             client = scope.get("client")
-            log.info(
+            log.log(
+                level,
                 "%s %s %d",
                 scope["method"],
                 path,

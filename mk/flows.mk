@@ -2,7 +2,7 @@
 .PHONY: test-flows bench-flows
 
 test-flows: setup
-	uv run pytest tests/orchestrator $(PYTEST_ARGS)
+	uv run pytest tests/gateway/orchestrator $(PYTEST_ARGS)
 
 bench-flows: setup
 	uv run python bench/flows/chain_overhead.py --runs $${FLOWS_BENCH_RUNS:-300}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .app import create_app
 from .core import GatewayCore
-from .extension import GatewayExtension
+from .extension_protocol import GatewayExtension
 from .extensions import default_extensions
 from .settings import GatewaySettings
 

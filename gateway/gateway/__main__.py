@@ -5,7 +5,7 @@ from __future__ import annotations
 from servicekit import run_service
 
 from .app import create_app
-from .asgi import GatewayASGI
+from .fast_path import GatewayASGI
 from .server import CoalescingHttpToolsProtocol
 from .settings import GatewaySettings
 

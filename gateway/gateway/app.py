@@ -22,10 +22,10 @@ from servicekit import HealthReport, create_service_app
 
 from .api import dashboard, metrics_route, models, predict, proxy_docs, routes_view, statistics
 from .core import GatewayCore
-from .extension import GatewayExtension
-from .observability.access import AccessMiddleware
-from .observability.accesslog import BufferedAccessHandler, install_access_handler
-from .proxy.asgi import ProxyMiddleware
+from .extension_protocol import GatewayExtension
+from .observability.access_log_sink import BufferedAccessHandler, install_access_handler
+from .observability.access_recorder import AccessMiddleware
+from .proxy.handler import ProxyMiddleware
 from .settings import GatewaySettings
 from .upstream import UpstreamError
 

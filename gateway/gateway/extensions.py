@@ -6,7 +6,7 @@ runs is read here.
 
 from __future__ import annotations
 
-from .extension import GatewayExtension
+from .extension_protocol import GatewayExtension
 from .settings import GatewaySettings
 
 __all__ = ["default_extensions"]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request, Response
 
 from ..discovery.instance import Instance
-from ..observability.access import request_id_of
+from ..observability.access_recorder import request_id_of
 from ..upstream import NoHealthyInstance
 from .deps import CoreDep
 from .errors import UPSTREAM_ERRORS

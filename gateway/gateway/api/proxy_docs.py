@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.types import Receive, Scope, Send
 
-from ..proxy.asgi import proxy_request
+from ..proxy.handler import proxy_request
 from .deps import CoreDep
 from .errors import UPSTREAM_ERRORS
 

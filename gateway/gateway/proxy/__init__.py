@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .asgi import PREFIX, ProxyMiddleware, proxy_request
+from .handler import PREFIX, ProxyMiddleware, proxy_request
 from .headers import HOP_BY_HOP, forward_request_headers, forward_response_headers
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""A small real service for flow tests: ``python -m tests.orchestrator.flowsvc``.
+"""A small real service for flow tests: ``python -m tests.gateway.orchestrator.flowsvc``.
 
 Configured like every service (SERVICE_NAME, SERVICE_PORT, CONSUL_HTTP_ADDR, ...) and
 registered in Consul through servicekit. Endpoints (all POST, JSON in):

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.gateway.helpers import start_gateway, start_upstream, wait_ports, wait_started
 from tests.support.processes import ServiceProcess
-
-from .helpers import start_gateway, start_upstream, wait_ports, wait_started
 
 MODEL_SVC = "gdp-growth-model"
 GOOD = {

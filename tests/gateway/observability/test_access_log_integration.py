@@ -6,9 +6,8 @@ import json
 
 import httpx
 
+from tests.gateway.helpers import start_gateway, start_upstream, wait_ports
 from tests.support.processes import wait_until
-
-from .helpers import start_gateway, start_upstream, wait_ports
 
 
 def test_access_log_json_lines_with_request_id(consul_url: str) -> None:

@@ -17,8 +17,8 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from .core import GatewayCore
-from .observability.access import AccessRecorder
-from .proxy.asgi import PREFIX, proxy_request, send_json
+from .observability.access_recorder import AccessRecorder
+from .proxy.handler import PREFIX, proxy_request, send_json
 from .settings import GatewaySettings
 
 __all__ = ["GatewayASGI"]

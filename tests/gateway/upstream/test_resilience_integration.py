@@ -8,9 +8,8 @@ from collections import Counter
 
 import httpx
 
+from tests.gateway.helpers import consul_put, routes, start_gateway, start_upstream, wait_ports, wait_started
 from tests.support.processes import ServiceProcess, free_port, python_module, wait_http
-
-from .helpers import consul_put, routes, start_gateway, start_upstream, wait_ports, wait_started
 
 
 def start_echo(consul: str, port: int) -> ServiceProcess:

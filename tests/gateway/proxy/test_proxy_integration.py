@@ -7,8 +7,8 @@ from collections import Counter
 
 import httpx
 
-from .conftest import Stack
-from .upstream_app import pattern
+from tests.gateway.conftest import Stack
+from tests.gateway.upstream_app import pattern
 
 
 def test_forwards_method_path_query_and_body(web_stack: Stack, http: httpx.Client) -> None:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from .conftest import Stack, running_stack
-from .helpers import routes, start_upstream
+from tests.gateway.conftest import Stack, running_stack
+from tests.gateway.helpers import routes, start_upstream
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,7 @@ import asyncio
 import pytest
 
 from gateway.discovery import Discovery, RoutingTable
-
-from .fakes import FakeConsul, entry
+from tests.gateway.fakes import FakeConsul, entry
 
 
 def make(fake: FakeConsul, **kw: object) -> Discovery:

@@ -45,7 +45,7 @@ def echo_process(consul_url: str, port: int, name: str = "echo-service") -> Serv
 
 def flowsvc_process(consul_url: str, name: str, port: int) -> ServiceProcess:
     return ServiceProcess(
-        python_module("tests.orchestrator.flowsvc"),
+        python_module("tests.gateway.orchestrator.flowsvc"),
         name=f"{name}-{port}",
         env=service_env(consul_url, name, port),
         ready_url=f"http://127.0.0.1:{port}/health",

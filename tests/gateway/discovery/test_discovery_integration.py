@@ -7,9 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.gateway.helpers import consul_put, instance_ports, start_gateway, start_upstream, wait_ports
 from tests.support.processes import ServiceProcess
-
-from .helpers import consul_put, instance_ports, start_gateway, start_upstream, wait_ports
 
 SERVICE = "disc"
 LIMIT_S = 1.0

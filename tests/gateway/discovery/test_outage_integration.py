@@ -7,9 +7,8 @@ import time
 
 import httpx
 
+from tests.gateway.helpers import instance_ports, start_gateway, start_upstream, wait_ports
 from tests.support.processes import ServiceProcess, free_port, python_module, wait_until
-
-from .helpers import instance_ports, start_gateway, start_upstream, wait_ports
 
 
 def agent(port: int) -> ServiceProcess:

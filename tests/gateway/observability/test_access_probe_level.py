@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from gateway.observability.access import AccessRecorder
+from gateway.observability.access_recorder import AccessRecorder
 from gateway.settings import GatewaySettings
 
 

@@ -13,6 +13,7 @@ from .errors import ApiError
 from .kvstore import KVStore
 from .model import CRITICAL, PASSING, Check, NodeInfo, Service
 from .monitor import CheckMonitor
+from .sessions import SessionStore
 from .validation import (
     check_type_name,
     default_tagged_addresses,
@@ -67,6 +68,10 @@ class Agent:
         )
         self.catalog = Catalog(node, self.hub)
         self.kv = KVStore(self.hub, self.catalog.next_index)
+        self.sessions = SessionStore(
+            self.hub, self.catalog, self.kv, lambda: int(self.config.session_ttl_min * 1e9)
+        )
+        self.kv.session_exists = lambda sid: sid in self.sessions.sessions
         # IDs registered through the agent API (the `consul` service and serfHealth are catalog-only).
         self.local_services: set[str] = set()
         self.local_checks: set[str] = set()
@@ -109,6 +114,7 @@ class Agent:
 
     async def close(self) -> None:
         await self.monitor.close()
+        await self.sessions.close()
 
     # -- services ------------------------------------------------------------------------------
     def register_service(self, body: dict[str, Any], replace_existing_checks: bool) -> None:

@@ -12,7 +12,7 @@ that the agent API uses; other nodes only appear through ``/v1/catalog/register`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .model import Check, NodeInfo, Service
 from .watch import WatchHub
@@ -20,6 +20,9 @@ from .watch import WatchHub
 __all__ = ["Catalog", "InstanceKey"]
 
 InstanceKey = tuple[str, str]  # (node name, service ID)
+# (node, check ID, catalog status or None when the check was removed): sessions bind to checks
+CheckObserver = Callable[[str, str, "str | None"], None]
+NodeObserver = Callable[[str], None]
 
 
 class Catalog:
@@ -45,6 +48,8 @@ class Catalog:
         self.services_table = 0
         self.checks_table = 0
         self.nodes_table = 0
+        self.check_observers: list[CheckObserver] = []
+        self.node_observers: list[NodeObserver] = []
 
     # -- index helpers -------------------------------------------------------------------------
     def next_index(self) -> int:
@@ -185,10 +190,15 @@ class Catalog:
         check.create_index = old.create_index if old else idx
         check.modify_index = idx
         if old is not None and old.service_id != check.service_id:
-            self._drop_check(old)
+            self._drop_check(old, observe=False)  # moved to another service, not removed
             self._touch_for_check(old, idx)
         self._link_check(check)
         self._touch_for_check(check, idx)
+        self._observe(self.node_name(check), check.check_id, check.cat_status)
+
+    def _observe(self, node: str, check_id: str, status: str | None) -> None:
+        for observer in list(self.check_observers):
+            observer(node, check_id, status)
 
     def _link_check(self, check: Check) -> None:
         node = self.node_name(check)
@@ -201,16 +211,18 @@ class Catalog:
         else:
             self.node_checks[check.check_id] = check
 
-    def _drop_check(self, check: Check) -> None:
+    def _drop_check(self, check: Check, observe: bool = True) -> None:
         node = self.node_name(check)
         if node != self.node.name:
             self.remote_checks.pop((node, check.check_id), None)
-            return
-        self.checks.pop(check.check_id, None)
-        if check.service_id:
-            self.service_checks.get(check.service_id, {}).pop(check.check_id, None)
         else:
-            self.node_checks.pop(check.check_id, None)
+            self.checks.pop(check.check_id, None)
+            if check.service_id:
+                self.service_checks.get(check.service_id, {}).pop(check.check_id, None)
+            else:
+                self.node_checks.pop(check.check_id, None)
+        if observe:
+            self._observe(node, check.check_id, None)
 
     def remove_check(self, check_id: str, node: str = "") -> Check | None:
         check = self.check_on(node or self.node.name, check_id)
@@ -230,6 +242,7 @@ class Catalog:
         idx = self.next_index()
         check.modify_index = idx
         self._touch_for_check(check, idx)
+        self._observe(self.node_name(check), check.check_id, check.cat_status)
         return True
 
     # -- nodes ---------------------------------------------------------------------------------
@@ -260,6 +273,8 @@ class Catalog:
             self.remove_service(svc.id, name)
         for check in self._checks_on(name):
             self.remove_check(check.check_id, name)
+        for observer in list(self.node_observers):
+            observer(name)
         if name in self.nodes and name != self.node.name:
             del self.nodes[name]
             self.nodes_table = self.next_index()

@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="reject KV keys like very recent Consul releases do",
     )
     p.add_argument(
+        "--session-ttl-min",
+        type=_duration,
+        default=_env("SESSION_TTL_MIN", "10s"),
+        help="smallest session TTL accepted (Consul's session_ttl_min)",
+    )
+    p.add_argument(
         "--pretty",
         action=argparse.BooleanOptionalAction,
         default=_flag("PRETTY", default=True),
@@ -115,6 +121,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> AgentConfig:
         max_query_time=dur(args.max_query_time),
         enable_script_checks=args.enable_script_checks,
         kv_key_validation=args.kv_key_validation,
+        session_ttl_min=dur(args.session_ttl_min),
         pretty=args.pretty,
     )
 

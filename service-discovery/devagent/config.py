@@ -29,4 +29,5 @@ class AgentConfig:
     kv_max_value_size: int = 524288
     enable_script_checks: bool = False
     kv_key_validation: bool = False  # very recent Consul rejects some keys (contract §8); off by default
+    session_ttl_min: float = 10.0  # Consul's session_ttl_min; tests lower it to expire sessions fast
     pretty: bool = True  # indented like `consul agent -dev`; --no-pretty sends compact bodies

@@ -1,7 +1,12 @@
-"""The KV store with Consul's index semantics (ModifyIndex per key, table index with tombstones)."""
+"""The KV store with Consul's index semantics (ModifyIndex per key, table index with tombstones).
+
+Locks follow ``agent/consul/state/kvs.go`` (kvsLockTxn / kvsUnlockTxn) and the lock-delay check of
+``agent/consul/kvs_endpoint.go`` (kvsPreApply): an acquire during a key's lock delay answers false.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from .model import KVEntry
@@ -19,6 +24,8 @@ class KVStore:
         self.entries: dict[str, KVEntry] = {}
         self.tombstones: dict[str, int] = {}
         self.table_index = 0
+        self.lock_delays: dict[str, float] = {}  # key → monotonic time its lock delay ends
+        self.session_exists: Callable[[str], bool] = lambda _sid: False
 
     def _changed(self, keys: list[str], idx: int) -> None:
         self.table_index = idx
@@ -88,3 +95,77 @@ class KVStore:
             self.tombstones[key] = idx
         self._changed(keys, idx)
         return True
+
+    # -- locks ---------------------------------------------------------------------------------
+    def in_lock_delay(self, key: str) -> bool:
+        until = self.lock_delays.get(key)
+        if until is None:
+            return False
+        if until <= time.monotonic():
+            del self.lock_delays[key]
+            return False
+        return True
+
+    def lock(self, key: str, value: bytes, flags: int | None, session: str) -> bool:
+        """``?acquire=``: set the value and take the lock unless another session holds it."""
+        if self.in_lock_delay(key):
+            return False
+        if not session:
+            raise ValueError("missing session")
+        if not self.session_exists(session):
+            raise ValueError(f'invalid session "{session}"')
+        existing = self.entries.get(key)
+        flags = flags or 0
+        if existing is not None:
+            if existing.session == session:
+                if (existing.value, existing.flags) == (value, flags):
+                    return True  # nothing changes: Consul skips the write (DirEntry.Equal)
+                lock_index = existing.lock_index
+            elif existing.session:
+                return False
+            else:
+                lock_index = existing.lock_index + 1
+        else:
+            lock_index = 1
+        idx = self._next_index()
+        if existing is None:
+            existing = self.entries[key] = KVEntry(key, value, flags, idx, idx)
+        existing.value, existing.flags, existing.modify_index = value, flags, idx
+        existing.session, existing.lock_index = session, lock_index
+        self.tombstones.pop(key, None)
+        self._changed([key], idx)
+        return True
+
+    def unlock(self, key: str, value: bytes, flags: int | None, session: str) -> bool:
+        """``?release=``: set the value and drop the lock if ``session`` holds it."""
+        if not session:
+            raise ValueError("missing session")
+        existing = self.entries.get(key)
+        if existing is None or existing.session != session:
+            return False
+        idx = self._next_index()
+        existing.value, existing.flags, existing.modify_index = value, flags or 0, idx
+        existing.session = ""
+        self._changed([key], idx)
+        return True
+
+    def invalidate_session(self, session: str, delete: bool, lock_delay_ns: int, idx: int) -> None:
+        """Release (or delete) every key ``session`` holds and start each key's lock delay."""
+        keys = sorted(k for k, e in self.entries.items() if e.session == session)
+        if not keys:
+            return
+        now = time.monotonic()
+        for stale in [k for k, t in self.lock_delays.items() if t <= now]:
+            del self.lock_delays[stale]
+        until = now + lock_delay_ns / 1e9
+        for key in keys:
+            if delete:
+                del self.entries[key]
+                self.tombstones[key] = idx
+            else:
+                entry = self.entries[key]
+                entry.session = ""
+                entry.modify_index = idx
+            if lock_delay_ns > 0:
+                self.lock_delays[key] = until
+        self._changed(keys, idx)

@@ -11,6 +11,7 @@ __all__ = [
     "DEREGISTER_REQUEST",
     "REGISTER_REQUEST",
     "SERVICE_DEFINITION",
+    "SESSION",
 ]
 
 _CHECK_COMMON: tuple[Field, ...] = (
@@ -185,5 +186,27 @@ DEREGISTER_REQUEST = Schema(
         Field("PeerName", "str"),
         Field("Namespace", "str"),
         Field("Partition", "str"),
+    ),
+)
+
+_SERVICE_CHECK = Schema("ServiceCheck", (Field("ID", "str"), Field("Namespace", "str")))
+
+# structs.Session as /v1/session/create decodes it (LockDelay is converted by the handler).
+SESSION = Schema(
+    "Session",
+    (
+        Field("ID", "str"),
+        Field("Name", "str"),
+        Field("Node", "str"),
+        Field("LockDelay", "any"),
+        Field("Behavior", "str"),
+        Field("TTL", "str"),
+        Field("Checks", "strlist"),
+        Field("NodeChecks", "strlist"),
+        Field("ServiceChecks", "objlist", schema=_SERVICE_CHECK),
+        Field("CreateIndex", "uint"),
+        Field("ModifyIndex", "uint"),
+        Field("Namespace", "str", ignored=True),
+        Field("Partition", "str", ignored=True),
     ),
 )

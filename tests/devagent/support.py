@@ -22,6 +22,8 @@ FAST_FLAGS = (
     "1s",
     "--check-update-interval",
     "0",
+    "--session-ttl-min",
+    "1s",
 )
 
 

@@ -12,6 +12,7 @@ from .catalog import CatalogEndpoints
 from .catalog_write import CatalogWrites
 from .health import HealthEndpoints
 from .kv import KVEndpoints
+from .session import SessionEndpoints
 from .ui import UIEndpoints
 
 __all__ = ["register_routes"]
@@ -66,6 +67,14 @@ def register_routes(router: Router, agent: Agent, renderer: Renderer) -> None:
 
     kv = KVEndpoints(agent)
     router.add("/v1/kv/", ("GET", "PUT", "DELETE"), kv.handle)
+
+    sessions = SessionEndpoints(agent)
+    router.add("/v1/session/create", PUT, sessions.create)
+    router.add("/v1/session/destroy/", PUT, sessions.destroy)
+    router.add("/v1/session/renew/", PUT, sessions.renew)
+    router.add("/v1/session/info/", GET, sessions.info)
+    router.add("/v1/session/list", GET, sessions.list_)
+    router.add("/v1/session/node/", GET, sessions.node)
 
     ui = UIEndpoints(agent)
     router.add("/", GET, ui.root)

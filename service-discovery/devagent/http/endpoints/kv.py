@@ -176,10 +176,14 @@ class KVEndpoints:
         self._validate_key(key)
         flags = _parse_uint(req.get("flags")) if req.has("flags") else None
         cas = _parse_uint(req.get("cas")) if req.has("cas") else None
-        for op in ("acquire", "release"):
-            if req.has(op):
-                raise ApiError(500, f'invalid session "{req.get(op)}"')
         body = await req.body(limit=self.agent.config.kv_max_value_size)
+        try:
+            if req.has("acquire"):
+                return json_response(self.kv.lock(key, body, flags, req.get("acquire")))
+            if req.has("release"):
+                return json_response(self.kv.unlock(key, body, flags, req.get("release")))
+        except ValueError as exc:  # an RPC error in Consul: 500 with its text
+            raise ApiError(500, str(exc)) from None
         return json_response(self.kv.put(key, body, flags, cas))
 
     async def delete(self, req: Request, key: str) -> Response:

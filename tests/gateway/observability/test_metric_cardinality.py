@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import httpx
 
-from .conftest import Stack
+from ..conftest import Stack
 
 
 def test_unknown_service_names_share_one_label(web_stack: Stack, http: httpx.Client) -> None:

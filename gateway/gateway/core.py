@@ -41,6 +41,7 @@ class GatewayCore:
             min_interval=settings.watch_min_interval,
             backoff_max=settings.watch_backoff_max,
             restart_grace=settings.restart_grace,
+            route_warning=settings.gateway_route_warning,
         )
         self.balancer = Balancer(settings.gateway_balancer, seed=settings.balancer_seed)
         self.ejector = Ejector(settings.eject_failures, settings.eject_seconds, settings.eject_max_share)

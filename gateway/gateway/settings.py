@@ -41,6 +41,11 @@ class GatewaySettings(ServiceSettings):
         default=0.1, ge=0, description="token-bucket refill: minimum seconds between queries per watcher"
     )
     watch_backoff_max: float = Field(default=2.0, gt=0, description="max seconds between retries on errors")
+    gateway_route_warning: bool = Field(
+        default=False,
+        description="also route instances whose worst check is 'warning' (weighted by Weights.Warning; "
+        "0 = none); off: passing only, like Fabio (Traefik's strictChecks default routes warning too)",
+    )
     restart_grace: float = Field(
         default=5.0,
         ge=0,

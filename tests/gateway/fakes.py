@@ -64,7 +64,9 @@ class FakeConsul:
         await self._block(index, wait_s)
         return {name: [] for name in self.catalog}, self.index
 
-    async def health_service(self, name: str, index: int, wait: str, wait_s: float) -> tuple[list[Any], int]:
+    async def health_service(
+        self, name: str, index: int, wait: str, wait_s: float, *, passing: bool = True
+    ) -> tuple[list[Any], int]:
         self.sent.append((name, index))
         await self._block(index, wait_s)
         return list(self.catalog.get(name, [])), self.index

@@ -1,19 +1,27 @@
 """Balancing strategies: pick one instance out of the candidates of a service.
 
-- ``random``: uniform choice (Fabio's default, and the seed's behaviour done on purpose).
-- ``round_robin``: exact rotation per service over the current candidate list.
-- ``least_in_flight``: fewest requests in flight from this gateway; ties broken at random.
-- ``p2c``: power of two choices: two distinct random candidates, the one with fewer in flight.
+Every strategy honours Consul's weights (``Instance.weight``: ``Weights.Passing``, or
+``Weights.Warning`` for a warning instance):
+
+- ``random``: weighted random choice (uniform when the weights are equal; Fabio's default).
+- ``round_robin``: rotation per service; with unequal weights nginx's smooth weighted round
+  robin (weights 5,1,1 give a,a,b,a,c,a,a per cycle).
+- ``least_in_flight``: fewest requests in flight from this gateway; ties broken at random,
+  weighted.
+- ``p2c``: power of two choices: two distinct random candidates, the one with fewer in flight;
+  on equal counts the heavier one.
 """
 
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Protocol
 
 from ..discovery.instance import Instance
 from .inflight import InFlight
+from .weights import ScheduleCache, cumulative_weights, smooth_schedule
 
 __all__ = [
     "LeastInFlightStrategy",
@@ -32,14 +40,22 @@ class Strategy(Protocol):
         ...
 
 
+def _weighted_index(rng: random.Random, cumulative: tuple[int, ...]) -> int:
+    return bisect_right(cumulative, rng.random() * cumulative[-1])
+
+
 class RandomStrategy:
     name = "random"
 
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
+        self._cumulative = ScheduleCache(cumulative_weights)
 
     def pick(self, service: str, candidates: Sequence[Instance]) -> Instance:
-        return candidates[self._rng.randrange(len(candidates))]
+        cumulative = self._cumulative.get(candidates)
+        if cumulative is None:
+            return candidates[self._rng.randrange(len(candidates))]
+        return candidates[_weighted_index(self._rng, cumulative)]
 
 
 class RoundRobinStrategy:
@@ -47,11 +63,15 @@ class RoundRobinStrategy:
 
     def __init__(self) -> None:
         self._next: dict[str, int] = {}
+        self._schedules = ScheduleCache(smooth_schedule)
 
     def pick(self, service: str, candidates: Sequence[Instance]) -> Instance:
         n = self._next.get(service, 0)
         self._next[service] = n + 1
-        return candidates[n % len(candidates)]
+        schedule = self._schedules.get(candidates)
+        if schedule is None:
+            return candidates[n % len(candidates)]
+        return candidates[schedule[n % len(schedule)]]
 
 
 class LeastInFlightStrategy:
@@ -65,7 +85,12 @@ class LeastInFlightStrategy:
         get = self._inflight.get
         best = min(get(c.id) for c in candidates)
         tied = [c for c in candidates if get(c.id) == best]
-        return tied[0] if len(tied) == 1 else tied[self._rng.randrange(len(tied))]
+        if len(tied) == 1:
+            return tied[0]
+        cumulative = cumulative_weights(tied)
+        if cumulative is None:
+            return tied[self._rng.randrange(len(tied))]
+        return tied[_weighted_index(self._rng, cumulative)]
 
 
 class P2CStrategy:
@@ -84,4 +109,7 @@ class P2CStrategy:
         if j >= i:
             j += 1  # two distinct candidates
         a, b = candidates[i], candidates[j]
-        return b if self._inflight.get(b.id) < self._inflight.get(a.id) else a
+        load_a, load_b = self._inflight.get(a.id), self._inflight.get(b.id)
+        if load_a == load_b:
+            return b if b.weight > a.weight else a
+        return b if load_b < load_a else a

@@ -1,7 +1,8 @@
 """The discovery cache: background blocking-query watchers feeding an immutable routing table.
 
 One watcher follows ``/v1/catalog/services`` to learn which services exist; one watcher per
-service follows ``/v1/health/service/<name>?passing``. Each answer replaces that service's
+service follows ``/v1/health/service/<name>?passing`` (without ``?passing`` when warning
+instances are routed: critical ones are then dropped here). Each answer replaces that service's
 instance list; a rebuild (coalesced over ``watch_coalesce`` seconds) builds a new
 ``RoutingTable`` and swaps the reference. Requests only ever read ``discovery.table``.
 
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 from servicekit import parse_go_duration
 
 from ..consul_client import Fetch, follow
-from .instance import Instance
+from .instance import PASSING, WARNING, Instance
 from .table import RoutingTable
 
 __all__ = ["CatalogSource", "Discovery", "TableListener"]
@@ -44,7 +45,7 @@ class CatalogSource(Protocol):
     async def services(self, index: int, wait: str, wait_s: float) -> tuple[dict[str, list[str]], int]: ...
 
     async def health_service(
-        self, name: str, index: int, wait: str, wait_s: float
+        self, name: str, index: int, wait: str, wait_s: float, *, passing: bool = True
     ) -> tuple[list[dict[str, Any]], int]: ...
 
     async def close(self) -> None: ...
@@ -63,6 +64,7 @@ class Discovery:
         min_interval: float = 0.1,
         backoff_max: float = 2.0,
         restart_grace: float = 5.0,
+        route_warning: bool = False,
     ) -> None:
         self.reader = reader
         self.exclude = exclude | {"consul"}
@@ -72,6 +74,9 @@ class Discovery:
         self.min_interval = min_interval
         self.backoff_max = backoff_max
         self.restart_grace = restart_grace
+        # Route instances whose worst check is "warning" too (weighted by Weights.Warning); off:
+        # only passing ones, asked of Consul with ?passing.
+        self.route_warning = route_warning
 
         self._table = RoutingTable()
         self._instances: dict[str, tuple[Instance, ...]] = {}
@@ -233,11 +238,13 @@ class Discovery:
 
     async def _watch_service(self, name: str) -> None:
         async def fetch(index: int, wait: str, wait_s: float) -> tuple[list[dict[str, Any]], int]:
-            return await self.reader.health_service(name, index, wait, wait_s)
+            return await self.reader.health_service(name, index, wait, wait_s, passing=not self.route_warning)
 
         def on_result(entries: list[dict[str, Any]], went_back: bool) -> None:
             parsed = (Instance.from_health_entry(e) for e in entries)
-            found = tuple(sorted((i for i in parsed if i is not None), key=lambda i: i.id))
+            found = tuple(
+                sorted((i for i in parsed if i is not None and self._routable(i)), key=lambda i: i.id)
+            )
             if went_back:
                 self._start_grace(f"index of {name} went backwards (Consul restarted)")
             if self._instances.get(name) != found:
@@ -247,6 +254,12 @@ class Discovery:
                 self._schedule_rebuild()
 
         await self._loop(name, fetch, on_result)
+
+    def _routable(self, inst: Instance) -> bool:
+        """Passing instances always; warning ones when ``route_warning`` (and weighted above 0)."""
+        if inst.status == PASSING:
+            return True
+        return self.route_warning and inst.status == WARNING and inst.weight > 0
 
     def _mark_failure(self, key: str, error: str) -> None:
         self.errors += 1

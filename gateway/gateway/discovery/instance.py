@@ -1,4 +1,4 @@
-"""One routable replica, as read from ``/v1/health/service/<name>?passing``."""
+"""One routable replica, as read from ``/v1/health/service/<name>`` (passing, or warning too)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Instance"]
+__all__ = ["CRITICAL", "PASSING", "WARNING", "Instance", "aggregate_status"]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+
+PASSING = "passing"
+WARNING = "warning"
+CRITICAL = "critical"
+_RANK = {PASSING: 0, WARNING: 1}  # anything else (critical, maintenance) ranks worst
 _NO_WEIGHTS: Mapping[str, int] = MappingProxyType({})
 
 
@@ -25,6 +30,10 @@ class Instance:
     meta: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     weights: Mapping[str, int] = field(default_factory=lambda: _NO_WEIGHTS)
     url: str = field(default="", compare=False)
+    # Aggregated check status ("passing" or "warning") and the Consul weight that applies to it
+    # (Weights.Passing or Weights.Warning; Consul's default for both is 1).
+    status: str = PASSING
+    weight: int = 1
 
     def __post_init__(self) -> None:
         if not self.url:
@@ -57,6 +66,8 @@ class Instance:
             "tags": list(self.tags),
             "meta": dict(self.meta),
             "weights": dict(self.weights),
+            "status": self.status,
+            "weight": self.weight,
         }
 
     @classmethod
@@ -69,6 +80,9 @@ class Instance:
         if not address or port <= 0:
             return None
         weights = svc.get("Weights") or {}
+        status = aggregate_status(entry.get("Checks"))
+        weight_key = "Warning" if status == WARNING else "Passing"
+        raw_weight = weights.get(weight_key, 1)
         return cls(
             service=str(svc.get("Service", "")),
             id=str(svc.get("ID") or f"{address}:{port}"),
@@ -77,4 +91,20 @@ class Instance:
             tags=tuple(str(t) for t in (svc.get("Tags") or ())),
             meta=MappingProxyType({str(k): str(v) for k, v in (svc.get("Meta") or {}).items()}),
             weights=MappingProxyType({str(k): int(v) for k, v in weights.items()}),
+            status=status,
+            weight=max(0, int(raw_weight if raw_weight is not None else 1)),
         )
+
+
+def aggregate_status(checks: Any) -> str:
+    """The worst status of an entry's checks, as Consul aggregates it: passing < warning <
+    critical (maintenance checks are critical). No checks at all count as passing."""
+    worst = PASSING
+    for check in checks or ():
+        status = str(check.get("Status", "")) if isinstance(check, Mapping) else ""
+        rank = _RANK.get(status, 2)
+        if rank == 2:
+            return CRITICAL
+        if rank > _RANK[worst]:
+            worst = WARNING
+    return worst

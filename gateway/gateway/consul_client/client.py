@@ -31,9 +31,9 @@ class ConsulClient:
         return await self.catalog.services(index, wait, wait_s)
 
     async def health_service(
-        self, name: str, index: int, wait: str, wait_s: float
+        self, name: str, index: int, wait: str, wait_s: float, *, passing: bool = True
     ) -> tuple[list[dict[str, Any]], int]:
-        return await self.catalog.health_service(name, index, wait, wait_s)
+        return await self.catalog.health_service(name, index, wait, wait_s, passing=passing)
 
     async def close(self) -> None:
         await self.transport.close()

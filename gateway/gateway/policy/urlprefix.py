@@ -54,7 +54,8 @@ def parse_urlprefix(tag: str) -> RouteDecl | str | None:
         return None
     if len(tag) > MAX_TAG:
         return f"longer than {MAX_TAG} characters"
-    spec, *opts = tag[len(TAG_PREFIX) :].split()
+    words = tag[len(TAG_PREFIX) :].split()
+    spec, opts = (words[0], words[1:]) if words else ("", [])
     slash = spec.find("/")
     if slash < 0:
         return "expected urlprefix-[host]/path (TCP routes and globs are not supported)"

@@ -6,13 +6,25 @@ Locks follow ``agent/consul/state/kvs.go`` (kvsLockTxn / kvsUnlockTxn) and the l
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from .model import KVEntry
 from .watch import WatchHub
 
 __all__ = ["KVStore"]
+
+
+@dataclass
+class _Txn:
+    """An open transaction: one index for all its writes, an undo log, keys to notify on commit."""
+
+    table_index: int
+    idx: int = 0
+    undo: dict[str, tuple[KVEntry | None, int | None]] = field(default_factory=dict)
+    keys: set[str] = field(default_factory=set)
 
 
 class KVStore:
@@ -26,9 +38,50 @@ class KVStore:
         self.table_index = 0
         self.lock_delays: dict[str, float] = {}  # key → monotonic time its lock delay ends
         self.session_exists: Callable[[str], bool] = lambda _sid: False
+        self._txn: _Txn | None = None
+
+    # -- transactions (/v1/txn): all writes share one index and are undone together ------------
+    def begin(self) -> None:
+        self._txn = _Txn(self.table_index)
+
+    def commit(self) -> None:
+        txn, self._txn = self._txn, None
+        if txn is not None and txn.keys:
+            self._changed(sorted(txn.keys), txn.idx)
+
+    def rollback(self) -> None:
+        txn, self._txn = self._txn, None
+        if txn is None:
+            return
+        for key, (entry, tombstone) in txn.undo.items():
+            if entry is None:
+                self.entries.pop(key, None)
+            else:
+                self.entries[key] = entry
+            if tombstone is None:
+                self.tombstones.pop(key, None)
+            else:
+                self.tombstones[key] = tombstone
+        self.table_index = txn.table_index
+
+    def _write_index(self) -> int:
+        if self._txn is None:
+            return self._next_index()
+        if not self._txn.idx:
+            self._txn.idx = self._next_index()
+        return self._txn.idx
+
+    def _touch(self, key: str) -> None:
+        """Remember ``key``'s state before the open transaction first changes it."""
+        if self._txn is not None and key not in self._txn.undo:
+            entry = self.entries.get(key)
+            self._txn.undo[key] = (dataclasses.replace(entry) if entry else None, self.tombstones.get(key))
 
     def _changed(self, keys: list[str], idx: int) -> None:
         self.table_index = idx
+        if self._txn is not None:
+            self._txn.keys.update(keys)
+            return
         self.hub.notify(["kv"] + ["kv:" + k for k in keys])
 
     def get(self, key: str) -> KVEntry | None:
@@ -59,7 +112,8 @@ class KVStore:
                 return False
             if cas != 0 and (existing is None or existing.modify_index != cas):
                 return False
-        idx = self._next_index()
+        idx = self._write_index()
+        self._touch(key)
         if existing is None:
             self.entries[key] = KVEntry(key, value, flags or 0, idx, idx)
         else:
@@ -79,7 +133,8 @@ class KVStore:
                 return False
         if existing is None:
             return True
-        idx = self._next_index()
+        idx = self._write_index()
+        self._touch(key)
         del self.entries[key]
         self.tombstones[key] = idx
         self._changed([key], idx)
@@ -89,8 +144,9 @@ class KVStore:
         keys = [k for k in self.entries if k.startswith(prefix)]
         if not keys:
             return True
-        idx = self._next_index()
+        idx = self._write_index()
         for key in keys:
+            self._touch(key)
             del self.entries[key]
             self.tombstones[key] = idx
         self._changed(keys, idx)
@@ -127,7 +183,8 @@ class KVStore:
                 lock_index = existing.lock_index + 1
         else:
             lock_index = 1
-        idx = self._next_index()
+        idx = self._write_index()
+        self._touch(key)
         if existing is None:
             existing = self.entries[key] = KVEntry(key, value, flags, idx, idx)
         existing.value, existing.flags, existing.modify_index = value, flags, idx
@@ -143,7 +200,8 @@ class KVStore:
         existing = self.entries.get(key)
         if existing is None or existing.session != session:
             return False
-        idx = self._next_index()
+        idx = self._write_index()
+        self._touch(key)
         existing.value, existing.flags, existing.modify_index = value, flags or 0, idx
         existing.session = ""
         self._changed([key], idx)

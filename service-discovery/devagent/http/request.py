@@ -34,8 +34,11 @@ class Request:
         values = self.query.get(name)
         return values[0] if values else default
 
-    async def body(self, limit: int | None = None) -> bytes:
-        """Read the whole body; with ``limit`` raise 413 (Consul's KV message) when it is exceeded."""
+    async def body(self, limit: int | None = None, too_large: ApiError | None = None) -> bytes:
+        """Read the whole body; with ``limit`` raise 413 (Consul's KV message) when it is exceeded.
+
+        With ``too_large`` that error is raised as soon as the body passes ``limit`` (nothing more
+        is buffered)."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -44,6 +47,8 @@ class Request:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
+            if too_large is not None and limit is not None and size > limit:
+                raise too_large
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

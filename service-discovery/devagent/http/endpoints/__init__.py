@@ -13,6 +13,7 @@ from .catalog_write import CatalogWrites
 from .health import HealthEndpoints
 from .kv import KVEndpoints
 from .session import SessionEndpoints
+from .txn import TxnEndpoints
 from .ui import UIEndpoints
 
 __all__ = ["register_routes"]
@@ -75,6 +76,8 @@ def register_routes(router: Router, agent: Agent, renderer: Renderer) -> None:
     router.add("/v1/session/info/", GET, sessions.info)
     router.add("/v1/session/list", GET, sessions.list_)
     router.add("/v1/session/node/", GET, sessions.node)
+
+    router.add("/v1/txn", PUT, TxnEndpoints(agent).txn)
 
     ui = UIEndpoints(agent)
     router.add("/", GET, ui.root)

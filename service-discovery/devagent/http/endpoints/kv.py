@@ -14,7 +14,7 @@ from ..query import check_dc, meta_headers, parse_query
 from ..request import Request
 from ..response import Response, json_response
 
-__all__ = ["KVEndpoints"]
+__all__ = ["KVEndpoints", "entry_json"]
 
 _KEY_CHARS = re.compile(r"^[a-zA-Z0-9,\-_./]*$")
 _SUSPICIOUS = {
@@ -76,7 +76,7 @@ _SUSPICIOUS = {
 }
 
 
-def _entry_json(entry: KVEntry) -> dict[str, Any]:
+def entry_json(entry: KVEntry) -> dict[str, Any]:
     out: dict[str, Any] = {
         "LockIndex": entry.lock_index,
         "Key": entry.key,
@@ -143,7 +143,7 @@ class KVEndpoints:
         if req.has("raw"):
             headers["Content-Type"] = "text/plain"
             return Response(200, entries[0].value, headers)
-        return json_response([_entry_json(e) for e in entries], headers)
+        return json_response([entry_json(e) for e in entries], headers)
 
     async def _keys(self, req: Request, prefix: str, opts: Any) -> Response:
         sep = req.get("separator") or req.get("seperator")

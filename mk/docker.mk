@@ -23,15 +23,24 @@ images: setup
 
 # compose.dev.yaml = this machine (no registry): dev agent instead of hashicorp/consul, local base.
 # Elsewhere: make up COMPOSE_FILES="-f compose.yaml"
+# The images are built once by docker-setup (scripts/docker/images.sh); compose must not build
+# them again (compose.dev.yaml's pull_policy: build would, sending the wheel context per image).
+# The management token: GATEWAY_MANAGEMENT_TOKEN, else .env, else one generated once and kept
+# in build/compose-token (printed, like make run does).
 up: docker-setup
-	STACK_NAME=$(STACK_NAME) DOCKER_SOCKET_GID=$(DOCKER_SOCKET_GID) $(COMPOSE) up -d --wait
+	@token="$$(scripts/docker/token.sh)"; \
+	STACK_NAME=$(STACK_NAME) DOCKER_SOCKET_GID=$(DOCKER_SOCKET_GID) GATEWAY_MANAGEMENT_TOKEN="$$token" \
+	  $(COMPOSE) up -d --wait --no-build && \
+	echo "gateway: http://localhost:$${GATEWAY_PORT:-8000}  management token: $$token"
 
 down:
 	STACK_NAME=$(STACK_NAME) DOCKER_SOCKET_GID=$(DOCKER_SOCKET_GID) $(COMPOSE) down -v --remove-orphans
 	$(DOCKER_SCRIPTS)/cleanup.sh --stack $(STACK_NAME)
 
 scale:
-	STACK_NAME=$(STACK_NAME) DOCKER_SOCKET_GID=$(DOCKER_SOCKET_GID) $(COMPOSE) up -d --wait --no-recreate --scale gdp-growth-model=$(N)
+	@token="$$(scripts/docker/token.sh)"; \
+	STACK_NAME=$(STACK_NAME) DOCKER_SOCKET_GID=$(DOCKER_SOCKET_GID) GATEWAY_MANAGEMENT_TOKEN="$$token" \
+	  $(COMPOSE) up -d --wait --no-build --no-recreate --scale gdp-growth-model=$(N)
 
 logs:
 	STACK_NAME=$(STACK_NAME) DOCKER_SOCKET_GID=$(DOCKER_SOCKET_GID) $(COMPOSE) logs -f --tail=100

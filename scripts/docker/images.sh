@@ -24,6 +24,7 @@ done
 rev="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 for svc in "${SVCS[@]}"; do
   tag="$IMAGE_PREFIX/$svc:$IMAGE_TAG"
+  previous="$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
   start=$(date +%s%N)
   # The 28.x CLI has no buildx and prints a "legacy builder is deprecated" notice: harmless.
   DOCKER_BUILDKIT=0 docker build --network none --quiet -f "$REPO_ROOT/$svc/Dockerfile" \
@@ -31,6 +32,11 @@ for svc in "${SVCS[@]}"; do
     -t "$tag" "$REPO_ROOT" 2> >(grep -v -e 'DEPRECATED' -e 'legacy builder' -e 'BuildKit' -e 'buildx' -e '^ *$' -e 'docs.docker.com' -e 'environment-variable' >&2) >/dev/null \
     || die "docker build of $tag failed"
   log "image $tag built in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+  # The rebuild left the image it replaced untagged: remove that one image (if nothing else
+  # tags or uses it), never a blanket prune that would take other checkouts' images too.
+  current="$(docker image inspect --format '{{.Id}}' "$tag")"
+  if [ -n "$previous" ] && [ "$previous" != "$current" ] \
+     && [ "$(docker image inspect --format '{{len .RepoTags}}' "$previous" 2>/dev/null)" = 0 ]; then
+    docker image rm "$previous" >/dev/null 2>&1 || true
+  fi
 done
-# Each rebuild leaves the previous image untagged: prune only ours (by label), keep the base.
-docker image prune -f --filter "label=io.consul-gateway.component" >/dev/null 2>&1 || true

@@ -44,13 +44,16 @@ def create_app(settings: ModelSettings | None = None) -> FastAPI:
                 trained_with,
                 version("scikit-learn"),
             )
-        state.predictor = Predictor(loaded, threads=settings.predict_threads)
+        # Compiling the evaluator checks it against scikit-learn: seconds of CPU at most, off the loop.
+        predictor = await asyncio.to_thread(Predictor, loaded, settings.predict_threads)
+        state.predictor = predictor
         log.info(
-            "loaded model %s from %s (sha256 %s, test RMSE %.4f)",
+            "loaded model %s from %s (sha256 %s, test RMSE %.4f), predicting with %s",
             loaded.name,
             loaded.path,
             loaded.metadata.sha256[:12],
             loaded.metadata.test_metrics.rmse,
+            predictor.engine,
         )
 
     async def on_shutdown(app: FastAPI) -> None:

@@ -27,6 +27,7 @@ from ..observability.stats import StatisticsStore
 from .ejection import Ejector
 from .errors import NoHealthyInstance, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from .http1 import ConnectError, Http1Client, HttpError, NoResponse, ResponseTimeout
+from .request import ReplayGuard, UpstreamRequest
 from .response import UpstreamResponse
 
 __all__ = ["Body", "HeaderInput", "InstanceFilter", "ServiceClient"]
@@ -46,19 +47,6 @@ class _Retryable(Exception):
     def __init__(self, error: UpstreamError) -> None:
         super().__init__(error.detail)
         self.error = error
-
-
-class _ReplayGuard:
-    """Wraps a streamed request body and remembers whether any byte was consumed."""
-
-    def __init__(self, source: AsyncIterable[bytes]) -> None:
-        self.source = source
-        self.started = False
-
-    async def __aiter__(self) -> Any:
-        self.started = True
-        async for chunk in self.source:
-            yield chunk
 
 
 class ServiceClient:
@@ -201,93 +189,54 @@ class ServiceClient:
         *,
         same_target_ok: bool = False,
     ) -> UpstreamResponse:
-        method = method.upper()
-        max_attempts = max(1, min(attempts or self.attempts, len(instances)))
         qs = _encode_query(query)
-        target = f"{path}?{qs}" if qs else path
         hdrs, declared_length = _prepare_headers(headers)
-        body_length = declared_length if body is not None and not isinstance(body, bytes) else None
-        guard = _ReplayGuard(body) if body is not None and not isinstance(body, bytes) else None
-        send_body: Any = guard if guard is not None else body
-        tried: set[str] = set()
+        guard = ReplayGuard(body) if body is not None and not isinstance(body, bytes) else None
+        req = UpstreamRequest(
+            service,
+            instances,
+            method.upper(),
+            path,
+            f"{path}?{qs}" if qs else path,
+            hdrs,
+            guard if guard is not None else body,
+            declared_length if guard is not None else None,
+            guard,
+            timeout,
+            stream,
+            policy,
+            max(1, min(attempts or self.attempts, len(instances))),
+            same_target_ok,
+        )
         # The first attempt has no closure and no retry machinery: a closure here would turn
-        # a dozen locals into cells on every request, retried or not (py-spy showed it).
+        # locals into cells on every request, retried or not (py-spy showed it).
         try:
             try:
-                return await self._attempt(
-                    1,
-                    service,
-                    instances,
-                    tried,
-                    policy,
-                    same_target_ok,
-                    method,
-                    target,
-                    hdrs,
-                    send_body,
-                    body_length,
-                    timeout,
-                    stream,
-                    guard,
-                )
+                return await self._attempt(req, 1)
             except _Retryable as first:
-                if max_attempts <= 1 or not self._can_retry(instances, tried, same_target_ok):
+                if req.max_attempts <= 1 or not req.can_retry():
                     raise first.error from None
                 failed = first
         except UpstreamError as exc:
             self._count_error(service, exc, 1)
             raise
-        return await self._retry(
-            failed,
-            service,
-            instances,
-            method,
-            path,
-            target,
-            hdrs,
-            send_body,
-            body_length,
-            timeout,
-            stream,
-            guard,
-            policy,
-            same_target_ok,
-            max_attempts,
-            tried,
-        )
+        return await self._retry(req, failed)
 
     def _count_error(self, service: str, exc: UpstreamError, attempts: int) -> None:
         exc.attempts = attempts
         if self.metrics:
             self.metrics.upstream_errors.labels(service, type(exc).__name__).inc()
 
-    async def _retry(
-        self,
-        first: _Retryable,
-        service: str,
-        instances: tuple[Instance, ...],
-        method: str,
-        path: str,
-        target: str,
-        hdrs: list[tuple[bytes, bytes]],
-        send_body: Any,
-        body_length: int | None,
-        timeout: float | None,
-        stream: bool,
-        guard: _ReplayGuard | None,
-        policy: str | None,
-        same_target_ok: bool,
-        max_attempts: int,
-        tried: set[str],
-    ) -> UpstreamResponse:
-        """Attempts 2..``max_attempts`` after the first one failed with ``first`` (retryable)."""
+    async def _retry(self, req: UpstreamRequest, first: _Retryable) -> UpstreamResponse:
+        """Attempts 2..``req.max_attempts`` after the first one failed with ``first`` (retryable)."""
+        service = req.service
         count = 1
         try:
             if self.metrics:
                 self.metrics.retries.labels(service).inc()
-            log.info("retrying %s %s on another instance of %s: %s", method, path, service, first)
+            log.info("retrying %s %s on another instance of %s: %s", req.method, req.path, service, first)
             retrying = AsyncRetrying(
-                stop=stop_after_attempt(max_attempts - 1) | stop_after_delay(self.deadline),
+                stop=stop_after_attempt(req.max_attempts - 1) | stop_after_delay(self.deadline),
                 retry=retry_if_exception_type(_Retryable),
                 before_sleep=lambda _s: self.metrics.retries.labels(service).inc() if self.metrics else None,
                 reraise=True,
@@ -295,27 +244,12 @@ class ServiceClient:
             try:
                 async for retry in retrying:
                     with retry:
-                        if not self._can_retry(instances, tried, same_target_ok):
+                        if not req.can_retry():
                             raise UpstreamUnavailable(
                                 service, f"no other instance of '{service}' left to try", attempts=count
                             )
                         count += 1
-                        return await self._attempt(
-                            count,
-                            service,
-                            instances,
-                            tried,
-                            policy,
-                            same_target_ok,
-                            method,
-                            target,
-                            hdrs,
-                            send_body,
-                            body_length,
-                            timeout,
-                            stream,
-                            guard,
-                        )
+                        return await self._attempt(req, count)
             except _Retryable as last:
                 raise last.error from None
             raise UpstreamUnavailable(service, f"'{service}' unreachable", attempts=count)  # pragma: no cover
@@ -323,102 +257,54 @@ class ServiceClient:
             self._count_error(service, exc, count)
             raise
 
-    async def _attempt(
-        self,
-        number: int,
-        service: str,
-        instances: tuple[Instance, ...],
-        tried: set[str],
-        policy: str | None,
-        same_target_ok: bool,
-        method: str,
-        target: str,
-        hdrs: list[tuple[bytes, bytes]],
-        send_body: Any,
-        body_length: int | None,
-        timeout: float | None,
-        stream: bool,
-        guard: _ReplayGuard | None,
-    ) -> UpstreamResponse:
+    async def _attempt(self, req: UpstreamRequest, number: int) -> UpstreamResponse:
         """Attempt ``number``: an instance not tried yet (unless ``same_target_ok``), then send."""
-        inst = self._choose(service, instances, tried, policy, same_target_ok)
-        tried.add(inst.id)
-        return await self._send(
-            service,
-            inst,
-            instances,
-            method,
-            target,
-            hdrs,
-            send_body,
-            body_length,
-            timeout,
-            stream,
-            number,
-            guard,
+        inst = self._choose(req)
+        req.tried.add(inst.id)
+        return await self._send(req, inst, number)
+
+    def _choose(self, req: UpstreamRequest) -> Instance:
+        if req.same_target_ok:
+            return req.instances[0]
+        tried = req.tried
+        fresh: Sequence[Instance] = (
+            [i for i in req.instances if i.id not in tried] if tried else req.instances
         )
-
-    def _can_retry(self, instances: tuple[Instance, ...], tried: set[str], same_target_ok: bool) -> bool:
-        return same_target_ok or any(i.id not in tried for i in instances)
-
-    def _choose(
-        self,
-        service: str,
-        instances: tuple[Instance, ...],
-        tried: set[str],
-        policy: str | None,
-        same_target_ok: bool,
-    ) -> Instance:
-        if same_target_ok:
-            return instances[0]
-        fresh: Sequence[Instance] = [i for i in instances if i.id not in tried] if tried else instances
         healthy = self.ejector.filter(fresh)
         # Everything ejected? Use the ejected ones rather than refuse: Consul says they pass.
         candidates = healthy or fresh
         if not candidates:
-            raise UpstreamUnavailable(service, f"no other instance of '{service}' left to try")
-        return candidates[0] if len(candidates) == 1 else self.balancer.pick(service, candidates, policy)
+            raise UpstreamUnavailable(req.service, f"no other instance of '{req.service}' left to try")
+        return (
+            candidates[0] if len(candidates) == 1 else self.balancer.pick(req.service, candidates, req.policy)
+        )
 
-    async def _send(
-        self,
-        service: str,
-        inst: Instance,
-        siblings: tuple[Instance, ...],
-        method: str,
-        target: str,
-        headers: list[tuple[bytes, bytes]],
-        body: Any,
-        body_length: int | None,
-        timeout: float | None,
-        stream: bool,
-        attempt_no: int,
-        guard: _ReplayGuard | None,
-    ) -> UpstreamResponse:
+    async def _send(self, req: UpstreamRequest, inst: Instance, attempt_no: int) -> UpstreamResponse:
         self.balancer.inflight.begin(inst.id)
         started = time.perf_counter()
-        total = timeout or self.timeout
+        total = req.timeout or self.timeout
         try:
             raw = await self.http.request(
                 inst.address,
                 inst.port,
-                method,
-                target,
-                headers,
-                body,
+                req.method,
+                req.target,
+                req.headers,
+                req.body,
                 connect_timeout=min(self.connect_timeout, total),
                 timeout=total,
-                stream=stream,
-                body_length=body_length,
+                stream=req.stream,
+                body_length=req.body_length,
             )
         except HttpError as exc:
-            self._done(service, inst.id, started, False)
-            raise self._classify(service, inst, siblings, method, exc, guard) from exc
+            self._done(req.service, inst.id, started, False)
+            raise self._classify(req, inst, exc) from exc
         except BaseException:
-            self._done(service, inst.id, started, False)
+            self._done(req.service, inst.id, started, False)
             raise
         self.ejector.success(inst.id)
         if raw.body is not None:  # buffered, or streamed but already complete
-            self._done(service, inst.id, started, True)
+            self._done(req.service, inst.id, started, True)
             return UpstreamResponse(
                 status=raw.status, raw_headers=raw.headers, instance=inst, attempts=attempt_no, body=raw.body
             )
@@ -428,7 +314,7 @@ class ServiceClient:
             instance=inst,
             attempts=attempt_no,
             raw=raw,
-            on_close=self._closer(service, inst.id, started),
+            on_close=self._closer(req.service, inst.id, started),
         )
 
     def _closer(self, service: str, instance_id: str, started: float) -> Callable[[bool], None]:
@@ -456,19 +342,12 @@ class ServiceClient:
                 histogram = self._latency[service] = self.metrics.upstream_seconds.labels(service)
             histogram.observe(elapsed)
 
-    def _classify(
-        self,
-        service: str,
-        inst: Instance,
-        siblings: tuple[Instance, ...],
-        method: str,
-        exc: HttpError,
-        guard: _ReplayGuard | None,
-    ) -> Exception:
+    def _classify(self, req: UpstreamRequest, inst: Instance, exc: HttpError) -> Exception:
         """Map a transport failure to a typed error, wrapped in ``_Retryable`` when safe to retry."""
-        body_replayable = guard is None or not guard.started
+        service = req.service
+        body_replayable = req.body_replayable
         where = f"{inst.address}:{inst.port}"
-        self._failed(service, inst, siblings)
+        self._failed(service, inst, req.instances)
         if isinstance(exc, ConnectError):
             err: UpstreamError = UpstreamUnavailable(
                 service, f"cannot connect to '{service}' instance {where}: {exc}", instance=where
@@ -479,7 +358,7 @@ class ServiceClient:
             err = UpstreamUnavailable(
                 service, f"'{service}' instance {where} closed the connection: {exc}", instance=where
             )
-            unanswered_ok = method in _IDEMPOTENT or self.retry_unanswered
+            unanswered_ok = req.method in _IDEMPOTENT or self.retry_unanswered
             return _Retryable(err) if body_replayable and unanswered_ok else err
         if isinstance(exc, ResponseTimeout):
             return UpstreamTimeout(

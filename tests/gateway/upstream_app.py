@@ -53,6 +53,7 @@ async def headers(request: Request, rest: str) -> dict[str, Any]:
     return {
         "method": request.method,
         "path": request.url.path,
+        "raw_path": request.scope["raw_path"].decode("latin-1"),  # as received on the wire
         "query": request.url.query,
         "headers": {k: v for k, v in request.headers.items()},
         "body": (await request.body()).decode("utf-8", errors="replace"),

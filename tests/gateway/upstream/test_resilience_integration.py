@@ -9,7 +9,7 @@ from collections import Counter
 import httpx
 
 from tests.gateway.helpers import consul_put, routes, start_gateway, start_upstream, wait_ports, wait_started
-from tests.support.processes import ServiceProcess, free_port, python_module, wait_http
+from tests.support.processes import ServiceProcess, free_port, python_module
 
 
 def start_echo(consul: str, port: int) -> ServiceProcess:
@@ -126,14 +126,20 @@ def test_unreachable_everywhere_is_502_naming_the_service(consul_url: str) -> No
         gateway.stop()
 
 
-def test_gateway_waits_for_upstreams_started_in_parallel(consul_url: str) -> None:
-    """Smoke: several upstreams starting at once all become routable."""
+def test_gateway_routes_upstreams_that_register_while_it_starts(consul_url: str) -> None:
+    """Upstreams and the gateway start at once: every upstream ends up serving through it."""
     procs = [start_upstream(consul_url, "many", wait=False) for _ in range(3)]
     gateway = start_gateway(consul_url)
     try:
         wait_started(procs)
-        wait_ports(gateway.url, "many", {p.port for p in procs}, timeout=15)  # type: ignore[attr-defined]
-        wait_http(f"{gateway.url}/svc/many/whoami")  # type: ignore[attr-defined]
+        ports = {p.port for p in procs}  # type: ignore[attr-defined]
+        wait_ports(gateway.url, "many", ports, timeout=15)  # type: ignore[attr-defined]
+        served: set[int] = set()
+        for _ in range(60):  # random balancing: P(an instance unused in 60) ~ 1e-10
+            r = httpx.get(f"{gateway.url}/svc/many/whoami", timeout=5)  # type: ignore[attr-defined]
+            assert r.status_code == 200
+            served.add(r.json()["port"])
+        assert served == ports
     finally:
         gateway.stop()
         for p in procs:

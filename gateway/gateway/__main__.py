@@ -6,7 +6,8 @@ from servicekit import run_service
 
 from .app import create_app
 from .fast_path import GatewayASGI
-from .server import CoalescingHttpToolsProtocol
+from .limits import HeadLimits
+from .server import protocol_with_limits
 from .settings import GatewaySettings
 
 
@@ -17,7 +18,16 @@ def main() -> None:
         GatewayASGI(create_app(settings)),  # type: ignore[arg-type]  # an ASGI app; uvicorn takes any
         settings,
         loop="uvloop",
-        http=CoalescingHttpToolsProtocol,  # httptools, one write per response (see server.py)
+        # httptools, one write per response, bounded request heads (see server.py)
+        http=protocol_with_limits(
+            HeadLimits(
+                max_request_line=settings.http_max_request_line,
+                max_header_bytes=settings.http_max_header_bytes,
+                max_headers=settings.http_max_headers,
+                header_timeout=settings.http_header_timeout,
+            )
+        ),
+        timeout_keep_alive=settings.http_keepalive_timeout,
         proxy_headers=settings.trust_forwarded_headers,
         server_header=False,  # upstream Server headers pass through; no second "server: uvicorn"
     )

@@ -13,12 +13,14 @@ from pydantic_settings import NoDecode
 
 from servicekit import ServiceSettings
 
+from .limits.settings import LimitSettings
+
 __all__ = ["BALANCER_NAMES", "GatewaySettings"]
 
 BALANCER_NAMES: tuple[str, ...] = ("random", "round_robin", "least_in_flight", "p2c")
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(LimitSettings, ServiceSettings):
     """Settings of one gateway process."""
 
     service_name: str = Field(default="gateway", min_length=1, description="name registered in Consul")

@@ -48,7 +48,7 @@ test-fast: setup
 lint: setup
 	uv run ruff check .
 	uv run ruff format --check .
-	uv run mypy servicekit service-discovery/devagent echo-service/echo_service model-service/model_service gateway/gateway
+	uv run mypy servicekit service-discovery/devagent echo-service/echo_service model-service/model_service gateway/gateway gateway/gatewayctl
 
 format: setup
 	uv run ruff format .

@@ -11,6 +11,7 @@ from .checks import truncate_output
 from .config import CONSUL_VERSION, AgentConfig
 from .errors import ApiError
 from .kvstore import KVStore
+from .mesh import CONNECT_PROXY, sidecar_registration, validate_kind
 from .model import CRITICAL, PASSING, Check, NodeInfo, Service
 from .monitor import CheckMonitor
 from .sessions import SessionStore
@@ -75,6 +76,7 @@ class Agent:
         # IDs registered through the agent API (the `consul` service and serfHealth are catalog-only).
         self.local_services: set[str] = set()
         self.local_checks: set[str] = set()
+        self.sidecars: dict[str, str] = {}  # parent service ID → its <id>-sidecar-proxy registration
         self.monitor = CheckMonitor(config, self.catalog, self._remove_service_quietly, self.local_checks)
         self._bootstrap()
 
@@ -146,7 +148,8 @@ class Agent:
                 raise ApiError(400, "Status for checks must 'passing', 'warning', 'critical'")
         for ct in check_types:
             self._check_supported(check_type_name(ct))
-        self._reject_mesh(body)
+        validate_kind(body)
+        sidecar = sidecar_registration(body, self._sidecar_ports())
         service_id = body.get("ID") or name
         port = body.get("Port", 0)
         svc = Service(
@@ -186,16 +189,12 @@ class Agent:
             for check in self.catalog.checks_of(service_id):
                 if check.check_id not in new_ids:
                     self._remove_check(check.check_id)
+        if sidecar is not None:
+            self.register_service(sidecar, replace_existing_checks)
+            self.sidecars[service_id] = sidecar["ID"]
 
-    @staticmethod
-    def _reject_mesh(body: dict[str, Any]) -> None:
-        """Mesh registrations would be silently wrong here, so refuse them explicitly."""
-        connect = body.get("Connect")
-        sidecar_keys = ("sidecarservice", "sidecar_service")
-        if isinstance(connect, dict) and any(k.lower() in sidecar_keys for k in connect):
-            raise ApiError(400, "Invalid Connect: SidecarService is not supported by this dev agent")
-        if body.get("Kind"):
-            raise ApiError(400, f"Invalid Kind: {body['Kind']!r} (mesh) is not supported by this dev agent")
+    def _sidecar_ports(self) -> set[int]:
+        return {s.port for s in self.catalog.services.values() if s.kind == CONNECT_PROXY}
 
     def _check_supported(self, type_name: str) -> None:
         if type_name == "script" and not self.config.enable_script_checks:
@@ -239,6 +238,9 @@ class Agent:
         if service_id not in self.local_services:
             raise unknown_service(service_id)
         self._remove_service_quietly(service_id)
+        sidecar = self.sidecars.pop(service_id, None)
+        if sidecar is not None and sidecar in self.local_services:
+            self._remove_service_quietly(sidecar)  # Consul removes a sidecar with its parent
 
     def _remove_service_quietly(self, service_id: str) -> None:
         for check in self.catalog.checks_of(service_id):

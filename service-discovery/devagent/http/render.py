@@ -85,6 +85,13 @@ class Renderer:
             entries = _swap_filter(entries, lambda e: e[1])
         return self.store(key, index, join_array([e[0] for e in entries]))
 
+    def health_of(self, instances: list[Service], passing: bool) -> bytes:
+        """Health entries for an explicit instance list (connect queries); entries stay cached."""
+        entries = [self._entry(s) for s in instances]
+        if passing:
+            entries = _swap_filter(entries, lambda e: e[1])
+        return join_array([e[0] for e in entries])
+
     # -- catalog -------------------------------------------------------------------------------
     def catalog_service(self, name: str, index: int, tags: tuple[str, ...], node_meta: NodeMeta) -> bytes:
         key = ("catalog", name, tags, node_meta)

@@ -12,6 +12,7 @@ from .catalog import CatalogEndpoints
 from .catalog_write import CatalogWrites
 from .health import HealthEndpoints
 from .kv import KVEndpoints
+from .mesh import MeshEndpoints
 from .session import SessionEndpoints
 from .txn import TxnEndpoints
 from .ui import UIEndpoints
@@ -65,6 +66,12 @@ def register_routes(router: Router, agent: Agent, renderer: Renderer) -> None:
     writes = CatalogWrites(agent)
     router.add("/v1/catalog/register", PUT, writes.register)
     router.add("/v1/catalog/deregister", PUT, writes.deregister)
+
+    mesh = MeshEndpoints(agent, renderer)
+    router.add("/v1/health/connect/", GET, mesh.health_connect)
+    router.add("/v1/health/ingress/", GET, mesh.empty)
+    router.add("/v1/catalog/connect/", GET, mesh.catalog_connect)
+    router.add("/v1/catalog/gateway-services/", GET, mesh.empty)
 
     kv = KVEndpoints(agent)
     router.add("/v1/kv/", ("GET", "PUT", "DELETE"), kv.handle)

@@ -72,6 +72,8 @@ class CatalogEndpoints:
             lambda: self.catalog.watch_keys(name),
         )
         headers = meta_headers(index, opts)
+        if req.get("peer"):
+            return raw_json(dumps([]), headers)  # no cluster peerings: every peer name is unknown
         if match is not None:
             import json
 
@@ -92,6 +94,7 @@ class CatalogEndpoints:
     async def node(self, req: Request, name: str) -> Response:
         require(name, "Missing node name")
         opts = parse_query(req, self.agent.config)
+        match = self._compile(req)
         cat = self.catalog
 
         def index_fn() -> int:
@@ -99,9 +102,9 @@ class CatalogEndpoints:
 
         index = await block(self.agent.hub, opts, index_fn, lambda: ["nodes", "services"])
         body: Any = None
-        if name in cat.nodes:
-            body = {
-                "Node": node_json(cat.nodes[name]),
-                "Services": {s.id: node_service(s) for s in cat.node_services(name)},
-            }
+        if name in cat.nodes and not req.get("peer"):
+            services = {s.id: node_service(s) for s in cat.node_services(name)}
+            if match is not None:  # Consul evaluates the filter against each entry of Services
+                services = {k: v for k, v in services.items() if match(v)}
+            body = {"Node": node_json(cat.nodes[name]), "Services": services}
         return raw_json(dumps(body), meta_headers(index, opts))

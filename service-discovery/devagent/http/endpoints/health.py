@@ -45,6 +45,8 @@ class HealthEndpoints:
             lambda: self.catalog.watch_keys(name),
         )
         headers = meta_headers(index, opts)
+        if req.get("peer"):
+            return raw_json(dumps([]), headers)  # no cluster peerings: every peer name is unknown
         if req.get("filter"):
             import json
 
@@ -68,7 +70,7 @@ class HealthEndpoints:
             lambda: self.catalog.watch_keys(name),
         )
         items: list[dict[str, Any]] = []
-        for svc in self.catalog.instances(name):
+        for svc in [] if req.get("peer") else self.catalog.instances(name):
             if self._node_ok(req, svc):
                 items.extend(self._json(c) for c in self.catalog.checks_of_instance(svc))
         return raw_json(dumps(self._filter(req, items)), meta_headers(index, opts))

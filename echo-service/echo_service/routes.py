@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from servicekit import JsonRejected, loads_strict
+
 __all__ = ["router"]
 
 router = APIRouter(tags=["echo"])
@@ -22,7 +24,9 @@ router = APIRouter(tags=["echo"])
 async def echo(request: Request) -> JSONResponse:
     body = await request.body()
     try:
-        document: Any = json.loads(body)
+        document: Any = loads_strict(body)  # depth-limited, no NaN: what we echo must serialize
+    except JsonRejected as exc:
+        raise HTTPException(status_code=400, detail=f"Invalid JSON: {exc}") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise HTTPException(status_code=400, detail="Invalid JSON") from exc
     return JSONResponse(document)

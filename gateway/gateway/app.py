@@ -23,6 +23,7 @@ from servicekit import HealthReport, create_service_app
 from .api import dashboard, metrics_route, models, predict, proxy_docs, routes_view, statistics
 from .core import GatewayCore
 from .extension_protocol import GatewayExtension
+from .limits import BodyLimitMiddleware
 from .observability.access_log_sink import BufferedAccessHandler, install_access_handler
 from .observability.access_recorder import AccessMiddleware
 from .proxy.handler import ProxyMiddleware
@@ -132,6 +133,9 @@ def create_app(
 
     # Order: the access middleware sees every request (ids, logs, metrics); the proxy
     # middleware then answers /svc/... without entering FastAPI's router.
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.request_body_max, max_depth=settings.json_max_depth
+    )
     app.add_middleware(ProxyMiddleware)
     app.add_middleware(AccessMiddleware, settings=settings)
     return app

@@ -41,3 +41,23 @@ def test_health(client: TestClient) -> None:
 def test_echo_is_documented(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/echo" in paths and "/health" in paths
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"a": NaN}', "NaN"),
+        (b"[Infinity]", "Infinity"),
+        (b"[" * 5000 + b"]" * 5000, "nested deeper"),
+        (b'{"a":' * 100_000, "nested deeper"),
+    ],
+)
+def test_odd_or_deep_json_is_400_with_reason(client: TestClient, body: bytes, reason: str) -> None:
+    resp = client.post("/echo", content=body, headers={"content-type": "application/json"})
+    assert resp.status_code == 400
+    assert reason in resp.json()["detail"]
+
+
+def test_strings_that_look_like_brackets_or_nan_pass(client: TestClient) -> None:
+    document = {"s": '[[[[{{{{ NaN Infinity \\" ]]]', "deep": [[[[1]]]]}
+    assert client.post("/echo", json=document).json() == document

@@ -4,7 +4,15 @@ Server-agnostic pieces (``HeadLimits``, ``HeadGuard``, ``limit_response``) are u
 server protocol (``gateway.server``); body and JSON limits by the buffered routes.
 """
 
+from .body import BodyLimitMiddleware
 from .head import HeadGuard, HeadLimits, HeadRejected, limit_response
 from .settings import LimitSettings
 
-__all__ = ["HeadGuard", "HeadLimits", "HeadRejected", "LimitSettings", "limit_response"]
+__all__ = [
+    "BodyLimitMiddleware",
+    "HeadGuard",
+    "HeadLimits",
+    "HeadRejected",
+    "LimitSettings",
+    "limit_response",
+]

@@ -24,3 +24,12 @@ class LimitSettings(BaseSettings):
     http_keepalive_timeout: float = Field(
         default=5.0, gt=0, description="seconds an idle keep-alive connection stays open after a response"
     )
+    request_body_max: int = Field(
+        default=4 << 20,
+        ge=1024,
+        description="bytes of a request body on buffered routes (flows, predictions, management) before 413; "
+        "/svc/... streams",
+    )
+    json_max_depth: int = Field(
+        default=64, ge=2, le=500, description="nesting depth of a JSON body on buffered routes before 400"
+    )

@@ -13,7 +13,7 @@ reaches the same handler.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -61,6 +61,29 @@ def _load_default_extensions(settings: GatewaySettings) -> list[GatewayExtension
     return default_extensions(settings)
 
 
+def _route_paths(app: FastAPI) -> Iterator[str]:
+    for route in app.router.routes:
+        # FastAPI >= 0.16x includes routers lazily: their routes are reached through
+        # ``effective_route_contexts`` (each with its full ``path``).
+        contexts = getattr(route, "effective_route_contexts", None)
+        if callable(contexts):
+            for context in contexts():
+                yield str(getattr(context, "path", ""))
+        else:
+            yield str(getattr(route, "path", ""))
+
+
+def _own_segments(app: FastAPI) -> frozenset[str]:
+    """First path segments of the gateway's own routes (``api``, ``docs``, ``svc``, ...):
+    service-declared routes never shadow them."""
+    segments = {"svc"}
+    for path in _route_paths(app):
+        first = path[1:].partition("/")[0]
+        if first and "{" not in first:
+            segments.add(first)
+    return frozenset(segments)
+
+
 def create_app(
     settings: GatewaySettings | None = None, extensions: Sequence[GatewayExtension] | None = None
 ) -> FastAPI:
@@ -78,12 +101,14 @@ def create_app(
             if handler is not None:
                 access_handler.append(handler)
         core = GatewayCore(settings)
+        core.set_reserved_segments(_own_segments(app))
         await core.start()
         app.state.core = core
         for ext in exts:
             await ext.start(core)
             started.append(ext)
             log.info("extension %s started", getattr(ext, "name", type(ext).__name__))
+        core.set_reserved_segments(_own_segments(app))  # extensions may have added routes
 
     async def on_shutdown(app: FastAPI) -> None:
         while started:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from .balancing import Balancer
 from .consul_client import ConsulClient
 from .discovery import Discovery, RoutingTable
 from .observability import GatewayMetrics, StatisticsStore
+from .routing import Limits, RouteTable, RouteTableBuilder
 from .settings import GatewaySettings
 from .upstream import Ejector, ServiceClient
 
@@ -58,6 +61,12 @@ class GatewayCore:
             metrics=self.metrics,
             stats=self.stats,
         )
+        # Declared routes and traffic policies: rebuilt with every table swap (and KV policy
+        # change), read by the request path. ``limits`` is this process's admission state.
+        self.route_builder = RouteTableBuilder()
+        self.routes = RouteTable()
+        self.limits = Limits()
+        self._kv_policies: Mapping[str, Mapping[str, Any]] = {}
         self.metrics.watch_table(self._table_gauges)
         self.discovery.subscribe(self._on_table)
         self.started = False
@@ -73,6 +82,23 @@ class GatewayCore:
     def _on_table(self, table: RoutingTable) -> None:
         # Forget ejection state of instances that are gone, so the dict cannot grow forever.
         self.ejector.forget({i.id for insts in table.services.values() for i in insts})
+        self._rebuild_routes()
+
+    def _rebuild_routes(self) -> None:
+        self.routes = self.route_builder.build(self.discovery.table.services, self._kv_policies)
+        self.limits.forget(set(self.routes.rules))
+
+    def set_reserved_segments(self, segments: frozenset[str]) -> None:
+        """First path segments of the gateway's own routes (``api``, ``svc``, ...): declared
+        routes under them are refused, and requests under them never reach a declared route."""
+        self.route_builder.reserved = segments
+        self.route_builder.forget()
+        self._rebuild_routes()
+
+    def set_kv_policies(self, policies: Mapping[str, Mapping[str, Any]]) -> None:
+        """Operators' policies per service (from Consul KV); rebuilds the routes view."""
+        self._kv_policies = policies
+        self._rebuild_routes()
 
     async def start(self) -> None:
         await self.discovery.start()

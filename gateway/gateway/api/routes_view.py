@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from ..core import GatewayCore
 from .deps import CoreDep
-from .schemas import InstanceView, RoutesView, ServiceView
+from .schemas import DeclarationError, DeclaredRouteView, InstanceView, PolicyView, RoutesView, ServiceView
 
 __all__ = ["router", "routes_view"]
 
@@ -15,6 +15,7 @@ router = APIRouter(tags=["gateway"])
 
 def routes_view(core: GatewayCore) -> RoutesView:
     table = core.discovery.table
+    routes = core.routes
     status = core.discovery.status()
     inflight = core.balancer.inflight
     services = []
@@ -39,6 +40,12 @@ def routes_view(core: GatewayCore) -> RoutesView:
         table_index=status["table_index"],
         default_balancer=core.balancer.default,
         services=services,
+        routes=[DeclaredRouteView(**r.to_dict()) for r in routes.prefixes.routes],
+        policies={
+            name: PolicyView(**rules.to_dict(), in_flight=core.limits.in_flight(name))
+            for name, rules in sorted(routes.rules.items())
+        },
+        errors=[DeclarationError(**e.to_dict()) for e in routes.errors],
         details=status,
     )
 

@@ -60,6 +60,8 @@ class InstanceView(BaseModel):
     tags: list[str]
     meta: dict[str, str]
     weights: dict[str, int]
+    status: str = Field(default="passing", description="worst check: passing | warning")
+    weight: int = Field(default=1, description="the Consul weight in use (Weights.Passing or .Warning)")
     in_flight: int
     ejected: bool
 
@@ -71,6 +73,27 @@ class ServiceView(BaseModel):
     ejected: list[str]
 
 
+class DeclaredRouteView(BaseModel):
+    host: str = Field(description="'' = any host")
+    prefix: str
+    service: str
+    strip: str
+    tag: str
+
+
+class PolicyView(BaseModel):
+    policy: dict[str, Any]
+    versions: dict[str, list[str]] = Field(description="version → instance ids")
+    in_flight: int = Field(default=0, description="requests in flight counted for max_in_flight")
+
+
+class DeclarationError(BaseModel):
+    service: str
+    source: str = Field(description="tag | meta | kv | policy")
+    key: str
+    message: str
+
+
 class RoutesView(BaseModel):
     discovery: str = Field(description="ok | degraded | starting")
     table_age_s: float = Field(description="seconds the table may be stale (0 while in sync)")
@@ -78,6 +101,15 @@ class RoutesView(BaseModel):
     table_index: int
     default_balancer: str
     services: list[ServiceView]
+    routes: list[DeclaredRouteView] = Field(
+        default_factory=list, description="service-declared routes (urlprefix- tags) as served"
+    )
+    policies: dict[str, PolicyView] = Field(
+        default_factory=dict, description="services with traffic rules: policy and version groups"
+    )
+    errors: list[DeclarationError] = Field(
+        default_factory=list, description="declarations ignored (bad tags, meta or KV policies, conflicts)"
+    )
     details: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -86,8 +86,8 @@ class AccessRecorder:
         if path.startswith("/svc/"):
             route = "/svc/{service}/{path}"
         else:
-            matched = scope.get("route")
-            route = getattr(matched, "path", None) or "unmatched"
+            # Declared routes set one constant label ("{urlprefix}"): bounded like FastAPI's.
+            route = scope.get("gateway.route") or getattr(scope.get("route"), "path", None) or "unmatched"
         if core is None:
             holder = self.app_ref if self.app_ref is not None else scope["app"]
             core = getattr(holder.state, "core", None)

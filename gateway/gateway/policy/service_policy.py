@@ -1,7 +1,8 @@
 """A service's traffic policy: version split, limits, timeouts and retry rules.
 
-Declared as Consul service meta ``gateway.<key>=<value>`` (or a tag of that form; meta wins),
-or by an operator as a KV policy (a JSON object ``{"<key>": value}``; KV wins over both):
+Declared as Consul service meta ``gateway-<key>`` (Consul allows no dots in meta keys; ``-``
+and ``_`` are interchangeable), as a tag ``gateway.<key>=<value>`` (meta wins), or by an
+operator as a KV policy (a JSON object ``{"<key>": value}``; KV wins over both):
 
 | key | example | meaning |
 |---|---|---|

@@ -1,4 +1,9 @@
-"""``/svc/{service}/{path}``: the generic proxy as a raw ASGI handler in front of FastAPI.
+"""``/svc/{service}/{path}`` and service-declared routes: the proxy as a raw ASGI handler.
+
+Declared routes (``urlprefix-`` tags) are looked up in ``core.routes`` for paths outside the
+gateway's own routes. A service with traffic rules (``core.routes.rules``) gets its admission
+limits (429/503 with ``Retry-After``), its version choice (``X-Version``, split, stickiness),
+its per-try timeout, attempts and total timeout; a service without rules takes the plain path.
 
 Any method; the query string and body pass through; hop-by-hop headers are removed and
 X-Forwarded-For/Proto/Host and X-Request-ID added. Request bodies up to
@@ -9,6 +14,7 @@ Responses that arrive whole with their head are sent in one piece, others stream
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -18,14 +24,25 @@ from urllib.parse import unquote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import GatewayCore
+from ..routing import Route, ServiceRules
 from ..upstream import UpstreamError
 from .headers import forward_request_headers, forward_response_headers
 
-__all__ = ["PREFIX", "ProxyMiddleware", "proxy_request", "send_json"]
+__all__ = [
+    "DECLARED_ROUTE",
+    "PREFIX",
+    "ProxyMiddleware",
+    "declared_route",
+    "proxy_declared",
+    "proxy_request",
+    "send_json",
+]
 
 log = logging.getLogger("gateway.proxy")
 
 PREFIX = "/svc/"
+# The route label of every request served by a declared route (metrics stay bounded).
+DECLARED_ROUTE = "{urlprefix}"
 _PREFIX_LEN = len(PREFIX)
 
 
@@ -84,8 +101,81 @@ async def proxy_request(core: GatewayCore, scope: Scope, receive: Receive, send:
     parts = _split(scope)
     if parts is None:
         return await send_json(send, 404, {"detail": "use /svc/{service}/{path}", "service": None}, rid)
-    service, path = parts
+    return await _forward(core, scope, receive, send, parts[0], parts[1], request_id, rid)
+
+
+def declared_route(core: GatewayCore, scope: Scope) -> Route | None:
+    """The service-declared route (``urlprefix-`` tag) serving this request, if any. The
+    gateway's own routes win: a path under one of their first segments is never matched."""
+    routes = core.routes
+    prefixes = routes.prefixes
+    if not prefixes:
+        return None
+    path: str = scope["path"]
+    if path[1:].partition("/")[0] in routes.reserved:
+        return None
+    raw: bytes | None = scope.get("raw_path")
+    target = raw.decode("latin-1") if raw else path
+    host = ""
+    if prefixes.has_hosts:
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value.decode("latin-1")
+                break
+    return prefixes.lookup(target, host)
+
+
+async def proxy_declared(core: GatewayCore, route: Route, scope: Scope, receive: Receive, send: Send) -> int:
+    """Serve a request matched by a declared route; like ``proxy_request`` otherwise."""
+    request_id: str = scope.get("gateway.request_id", "")
+    rid = [(b"x-request-id", request_id.encode())] if request_id else []
+    scope["gateway.route"] = DECLARED_ROUTE
+    raw: bytes | None = scope.get("raw_path")
+    path = route.upstream_path(raw.decode("latin-1") if raw else scope["path"])
+    return await _forward(core, scope, receive, send, route.service, path, request_id, rid)
+
+
+async def _forward(
+    core: GatewayCore,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    service: str,
+    path: str,
+    request_id: str,
+    rid: list[tuple[bytes, bytes]],
+) -> int:
     scope["gateway.service"] = service
+    rules = core.routes.rules.get(service)
+    limited = False
+    if rules is not None:
+        policy = rules.policy
+        if policy.rate is not None or policy.max_in_flight is not None:
+            rejected = core.limits.admit(service, policy.rate, policy.max_in_flight)
+            if rejected is not None:
+                retry_after = [(b"retry-after", str(rejected.retry_after).encode())]
+                return await send_json(
+                    send, rejected.status, {"detail": rejected.detail, "service": service}, rid + retry_after
+                )
+            limited = policy.max_in_flight is not None
+    try:
+        return await _send_upstream(core, scope, receive, send, service, path, request_id, rid, rules)
+    finally:
+        if limited:
+            core.limits.release(service)
+
+
+async def _send_upstream(
+    core: GatewayCore,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    service: str,
+    path: str,
+    request_id: str,
+    rid: list[tuple[bytes, bytes]],
+    rules: ServiceRules | None,
+) -> int:
     headers: list[tuple[bytes, bytes]] = scope["headers"]
     length: int | None = None
     chunked = False
@@ -118,9 +208,39 @@ async def proxy_request(core: GatewayCore, scope: Scope, receive: Receive, send:
     method: str = scope["method"]
     qs: bytes = scope.get("query_string", b"")
     try:
-        resp = await core.client.request(
-            service, method, path, query=qs.decode("latin-1"), headers=fwd, body=body, stream=True
-        )
+        if rules is None:
+            resp = await core.client.request(
+                service, method, path, query=qs.decode("latin-1"), headers=fwd, body=body, stream=True
+            )
+        else:
+            candidates, version = rules.candidates(headers)
+            if not candidates:
+                detail = f"no healthy instance of service '{service}' with version '{version}'"
+                return await send_json(send, 503, {"detail": detail, "service": service}, rid)
+            policy = rules.policy
+            call = core.client.request(
+                service,
+                method,
+                path,
+                query=qs.decode("latin-1"),
+                headers=fwd,
+                body=body,
+                stream=True,
+                candidates=candidates,
+                timeout=policy.timeout,
+                attempts=policy.retry_attempts,
+            )
+            if policy.total_timeout is None:
+                resp = await call
+            else:
+                try:
+                    async with asyncio.timeout(policy.total_timeout):
+                        resp = await call
+                except TimeoutError:
+                    detail = (
+                        f"'{service}' did not answer within its total_timeout ({policy.total_timeout:g}s)"
+                    )
+                    return await send_json(send, 504, {"detail": detail, "service": service}, rid)
     except UpstreamError as exc:
         return await send_json(send, exc.status_code, exc.to_body(), rid)
     except _ClientGone:
@@ -150,7 +270,7 @@ async def proxy_request(core: GatewayCore, scope: Scope, receive: Receive, send:
 
 
 class ProxyMiddleware:
-    """Answers ``/svc/...`` itself; everything else goes on to FastAPI."""
+    """Answers ``/svc/...`` and declared routes itself; everything else goes on to FastAPI."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -163,4 +283,10 @@ class ProxyMiddleware:
                 return
             await proxy_request(core, scope, receive, send)
             return
+        if scope["type"] == "http":
+            core = getattr(scope["app"].state, "core", None)
+            route = declared_route(core, scope) if core is not None else None
+            if core is not None and route is not None:
+                await proxy_declared(core, route, scope, receive, send)
+                return
         await self.app(scope, receive, send)

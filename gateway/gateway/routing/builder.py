@@ -5,9 +5,11 @@ Work per service is remembered by the identity of its instance tuple and KV poli
 keeps a service's tuple while it does not change), so one change rebuilds one service plus the
 prefix dicts.
 
-Precedence for a policy key: KV policy > service meta ``gateway.<key>`` > tag
-``gateway.<key>=<value>``. Instances of a service normally agree; when their meta differ, the
-first instance (by id) wins and the disagreement is listed as an error.
+Precedence for a policy key: KV policy > service meta ``gateway-<key>`` (or ``gateway_<key>``;
+Consul refuses dots in meta keys) > tag ``gateway.<key>=<value>``. ``-`` and ``_`` are the same
+in keys (``gateway-max-in-flight`` = ``max_in_flight``). Instances of a service normally
+agree; when their meta differ, the first instance (by id) wins and the disagreement is listed
+as an error.
 
 Route conflicts (the same host + prefix declared by several services) go to the service whose
 name sorts first; the others are listed as errors. The same prefix with two ``strip`` values
@@ -19,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from types import MappingProxyType
 from typing import Any
 
 from ..discovery.instance import Instance
@@ -28,11 +29,14 @@ from .prefix_table import PrefixTable, Route
 from .route_table import RouteTable
 from .service_rules import ServiceRules
 
-__all__ = ["META_PREFIX", "RouteTableBuilder"]
+__all__ = ["META_PREFIXES", "TAG_PREFIX", "RouteTableBuilder"]
 
 log = logging.getLogger("gateway.routing")
 
-META_PREFIX = "gateway."
+# Consul meta keys allow only letters, digits, '-' and '_' (a dotted key is refused with a
+# 400), so meta says ``gateway-split`` / ``gateway_max_in_flight``; tags say ``gateway.split=``.
+META_PREFIXES = ("gateway-", "gateway_")
+TAG_PREFIX = "gateway."
 
 _Memo = tuple[tuple[RouteDecl, ...], ServiceRules | None, tuple[PolicyError, ...]]
 
@@ -46,8 +50,8 @@ def _declared(
     from_tags: dict[str, str] = {}
     for inst in instances:
         for name, value in inst.meta.items():
-            if name.startswith(META_PREFIX):
-                key = name[len(META_PREFIX) :]
+            if name.startswith(META_PREFIXES):
+                key = name[len(TAG_PREFIX) :].replace("-", "_")
                 seen = from_meta.get(key)
                 if seen is None:
                     from_meta[key] = (value, inst.id)
@@ -61,10 +65,10 @@ def _declared(
                         )
                     )
         for tag in inst.tags:
-            if tag.startswith(META_PREFIX):
-                key, eq, value = tag[len(META_PREFIX) :].partition("=")
+            if tag.startswith(TAG_PREFIX):
+                key, eq, value = tag[len(TAG_PREFIX) :].partition("=")
                 if eq:
-                    from_tags.setdefault(key, value)
+                    from_tags.setdefault(key.replace("-", "_"), value)
                 else:
                     errors.append(PolicyError(service, "tag", tag, "expected gateway.<key>=<value>"))
     for key, value in from_tags.items():
@@ -154,6 +158,10 @@ class RouteTableBuilder:
         self._memo: dict[str, tuple[tuple[Instance, ...], Any, _Memo]] = {}
         self._logged: frozenset[PolicyError] = frozenset()
 
+    def forget(self) -> None:
+        """Drop remembered results (after ``reserved`` changed)."""
+        self._memo = {}
+
     def build(
         self,
         services: Mapping[str, tuple[Instance, ...]],
@@ -188,7 +196,7 @@ class RouteTableBuilder:
                 errors.append(
                     PolicyError(loser, "tag", lost.tag, f"route {key} is already served by {winner!r}")
                 )
-        table = RouteTable(PrefixTable(routes), MappingProxyType(rules), tuple(errors), self.reserved)
+        table = RouteTable(PrefixTable(routes), rules, tuple(errors), self.reserved)
         self._log_new(table.errors)
         return table
 

@@ -69,6 +69,11 @@ class PrefixTable:
         self._hosts: Mapping[str, Mapping[str, Route]] = MappingProxyType(hosts)
         self._host_depth = {h: max(_depth(p) for p in t) for h, t in hosts.items()}
 
+    @property
+    def has_hosts(self) -> bool:
+        """True when some route names a host (then the Host header is worth reading)."""
+        return bool(self._hosts)
+
     def __len__(self) -> int:
         return len(self.routes)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from ..policy import PolicyError
@@ -21,7 +20,8 @@ class RouteTable:
     own routes, which always win over declared routes."""
 
     prefixes: PrefixTable = field(default_factory=PrefixTable)
-    rules: Mapping[str, ServiceRules] = field(default_factory=lambda: MappingProxyType({}))
+    # A plain dict (a MappingProxy's get costs twice as much per request); never mutated.
+    rules: Mapping[str, ServiceRules] = field(default_factory=dict)
     errors: tuple[PolicyError, ...] = ()
     reserved: frozenset[str] = frozenset()
 

@@ -99,8 +99,12 @@ class ServiceClient:
         instance_filter: InstanceFilter | None = None,
         stream: bool = False,
         attempts: int | None = None,
+        candidates: tuple[Instance, ...] | None = None,
     ) -> UpstreamResponse:
         """Send ``method path`` to one passing instance of ``service``; see the module docstring.
+
+        ``candidates``: the instances to balance over, already chosen by the caller (a version
+        of the service); default: every instance in the routing table.
 
         ``path`` starts with ``/`` and is already percent-encoded; ``query`` is a mapping, pairs
         or an encoded query string. Raises ``NoHealthyInstance`` (503), ``UpstreamTimeout`` (504)
@@ -111,6 +115,8 @@ class ServiceClient:
         """
         instances = self._table().instances(service)
         policy = self.balancer.policy(service, instances) if instances else None
+        if candidates is not None:
+            instances = candidates
         if instance_filter is not None:
             instances = tuple(i for i in instances if instance_filter(i))
         if not instances:

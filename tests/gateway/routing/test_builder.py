@@ -36,7 +36,7 @@ def test_policy_precedence_kv_meta_tag() -> None:
     builder = RouteTableBuilder()
     services = {
         "web": (
-            inst("web", 1, ("gateway.max_in_flight=1", "gateway.rate=1"), **{"gateway.max_in_flight": "2"}),
+            inst("web", 1, ("gateway.max_in_flight=1", "gateway.rate=1"), **{"gateway-max_in_flight": "2"}),
         )
     }
     table = builder.build(services, {"web": {"max_in_flight": 3}})
@@ -49,8 +49,8 @@ def test_split_with_unknown_version_is_ignored() -> None:
     builder = RouteTableBuilder()
     services = {
         "m": (
-            inst("m", 1, ("version:v1",), **{"gateway.split": "v1:90,v3:10", "gateway.max_in_flight": "5"}),
-            inst("m", 2, ("version:v2",), **{"gateway.split": "v1:90,v3:10", "gateway.max_in_flight": "5"}),
+            inst("m", 1, ("version:v1",), **{"gateway-split": "v1:90,v3:10", "gateway-max_in_flight": "5"}),
+            inst("m", 2, ("version:v2",), **{"gateway-split": "v1:90,v3:10", "gateway-max_in_flight": "5"}),
         )
     }
     table = builder.build(services)
@@ -62,7 +62,7 @@ def test_split_with_unknown_version_is_ignored() -> None:
 
 def test_meta_disagreement_is_listed() -> None:
     table = RouteTableBuilder().build(
-        {"w": (inst("w", 1, **{"gateway.rate": "5"}), inst("w", 2, **{"gateway.rate": "9"}))}
+        {"w": (inst("w", 1, **{"gateway-rate": "5"}), inst("w", 2, **{"gateway-rate": "9"}))}
     )
     assert table.rules["w"].policy.rate.rate == 5.0  # type: ignore[union-attr]
     assert "instances disagree" in messages(table)[0]

@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.routing import BaseRoute
 
 from servicekit import HealthReport, create_service_app
 
@@ -123,7 +124,7 @@ def create_app(
         for handler in access_handler:
             handler.flush()
 
-    routers = [
+    routers: list[APIRouter] = [
         predict.router,
         models.router,
         routes_view.router,
@@ -132,8 +133,13 @@ def create_app(
         metrics_route.router,
         proxy_docs.router,
     ]
+    plain_routes: list[BaseRoute] = []
     for ext in exts:
-        routers.extend(ext.routers())
+        for item in ext.routers():
+            if isinstance(item, APIRouter):
+                routers.append(item)
+            else:
+                plain_routes.append(item)
 
     def probe() -> HealthReport:
         return _readiness(holder["app"])()
@@ -149,6 +155,7 @@ def create_app(
         on_shutdown=on_shutdown,
     )
     holder["app"] = app
+    app.router.routes.extend(plain_routes)  # after every router: they must not shadow one
     app.state.core = None
     app.state.extensions = exts
 

@@ -1,4 +1,4 @@
-"""HTTP routes of the gateway (one module per resource; extensions add their own modules)."""
+"""The core's HTTP routes (one module per resource); features keep theirs in their own package."""
 
 from __future__ import annotations
 

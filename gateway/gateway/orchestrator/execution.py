@@ -14,7 +14,7 @@ import copy
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi.responses import StreamingResponse
 
@@ -23,14 +23,12 @@ from .conditions import SUCCESS
 from .constants import ServiceType
 from .dag import DAG
 from .errors import FlowError, NodeCallError
+from .hooks import AlignHooks
 from .microservice import DEFAULT_TIMEOUT, MicroService
 from .observer import FlowObserver
 from .plan import Plan
 from .reducers import ReducerError, reduce_inputs, validate_reducer
 from .sse import StreamHandle
-
-if TYPE_CHECKING:
-    from .orchestrator import ServiceOrchestrator
 
 __all__ = ["Execution", "RuntimeGraph"]
 
@@ -69,7 +67,7 @@ class _Outcome:
 class Execution:
     def __init__(
         self,
-        orchestrator: ServiceOrchestrator,
+        orchestrator: AlignHooks,
         plan: Plan,
         caller: NodeCaller,
         observer: FlowObserver,

@@ -14,12 +14,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
+from starlette.routing import BaseRoute
 
 from .core_caller import CoreNodeCaller
 from .defaults import set_default_caller, set_default_observer
+from .dispatch import FlowEndpoints
 from .loader import load_dir
 from .metrics import FlowMetrics
 from .registry import FlowRegistry
+from .routes import build_router
 from .settings import FlowSettings
 
 if TYPE_CHECKING:
@@ -60,10 +63,8 @@ class FlowsExtension:
             else:
                 log.warning("flows directory %s does not exist; no flow files loaded", directory)
 
-    def routers(self) -> Sequence[APIRouter]:
-        from ..api.flows import build_routers
-
-        return build_routers(self)
+    def routers(self) -> Sequence[APIRouter | BaseRoute]:
+        return [build_router(self.registry, self.settings), FlowEndpoints(self.registry)]
 
     async def start(self, core: GatewayCore) -> None:
         self.caller = CoreNodeCaller(core.client)

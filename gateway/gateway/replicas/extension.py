@@ -16,6 +16,7 @@ from .backend import ReplicaBackend
 from .catalog import ModelCatalog, default_models_dir
 from .errors import ReplicaError, RuntimeUnavailable
 from .manager import ReplicaManager
+from .routes import create_router
 from .runtime import select_backend
 from .settings import ReplicaSettings
 
@@ -53,8 +54,6 @@ class ReplicasExtension:
         self.unavailable = "gateway is starting"
 
     def routers(self) -> Sequence[APIRouter]:
-        from ..api.replicas import create_router
-
         return [create_router(self.get_manager)]
 
     def get_manager(self) -> ReplicaManager:

@@ -154,6 +154,8 @@ def test_rest_api_lists_describes_creates_and_deletes(stack: Stack) -> None:
     created = stack.put_flow("rest", definition)
     assert created.status_code == 201, created.text
     assert stack.post("/made-over-rest", {"hello": "rest"}).json() == {"hello": "rest"}
+    wrong_method = httpx.get(f"{stack.gateway_url}/made-over-rest")
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
     assert stack.put_flow("rest", definition).status_code == 200  # replaced
     assert httpx.delete(f"{stack.gateway_url}/api/flows/rest").status_code == 401
     deleted = httpx.delete(

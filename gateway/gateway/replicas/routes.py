@@ -12,8 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path
 from pydantic import BaseModel, Field
 
-from ..replicas import ReplicaError, ReplicaInfo, ReplicaManager
 from ..security import ManagementAuth
+from .errors import ReplicaError
+from .manager import ReplicaManager
+from .types import ReplicaInfo
 
 __all__ = ["InstanceView", "InstancesResponse", "LaunchResponse", "ScaleRequest", "create_router"]
 

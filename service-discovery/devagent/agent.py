@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from .catalog import Catalog
@@ -12,6 +15,7 @@ from .config import CONSUL_VERSION, AgentConfig
 from .errors import ApiError
 from .kvstore import KVStore
 from .mesh import CONNECT_PROXY, sidecar_registration, validate_kind
+from .metrics import AgentMetrics
 from .model import CRITICAL, PASSING, Check, NodeInfo, Service
 from .monitor import CheckMonitor
 from .sessions import SessionStore
@@ -76,6 +80,8 @@ class Agent:
         # IDs registered through the agent API (the `consul` service and serfHealth are catalog-only).
         self.local_services: set[str] = set()
         self.local_checks: set[str] = set()
+        self.metrics = AgentMetrics()
+        self.on_leave: Callable[[], None] | None = None  # set by the CLI: stop the server
         self.sidecars: dict[str, str] = {}  # parent service ID → its <id>-sidecar-proxy registration
         self.monitor = CheckMonitor(config, self.catalog, self._remove_service_quietly, self.local_checks)
         self._bootstrap()
@@ -329,6 +335,26 @@ class Agent:
         self.monitor.ttl_update(check, status, truncate_output(output, limit))
 
     # -- views used by handlers ----------------------------------------------------------------
+    def gauges(self) -> dict[str, float]:
+        """Gauges for /v1/agent/metrics, read when asked."""
+        cat = self.catalog
+        rss = 0
+        try:
+            with open("/proc/self/statm") as statm:
+                rss = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            pass
+        return {
+            "consul.runtime.num_goroutines": float(len(asyncio.all_tasks())),
+            "consul.runtime.alloc_bytes": float(rss),
+            "consul.session_ttl.active": float(sum(1 for s in self.sessions.sessions.values() if s.ttl_ns)),
+            "consul.state.nodes": float(len(cat.nodes)),
+            "consul.state.services": float(len(cat.by_name)),
+            "consul.state.service_instances": float(sum(len(g) for g in cat.by_name.values())),
+            "consul.state.kv_entries": float(len(self.kv.entries)),
+            "consul.state.sessions": float(len(self.sessions.sessions)),
+        }
+
     def service_tags(self, check: Check) -> list[str]:
         if not check.service_id:
             return []

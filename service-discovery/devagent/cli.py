@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         config.node_name,
         config.datacenter,
     )
-    uvicorn.run(
+    server_config = uvicorn.Config(
         app,
         host=config.host,
         port=config.port,
@@ -157,3 +157,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         loop="auto",
         timeout_graceful_shutdown=2,
     )
+    server = uvicorn.Server(server_config)
+
+    def leave() -> None:  # PUT /v1/agent/leave: a graceful stop, as `consul leave` does
+        server.should_exit = True
+
+    app.agent.on_leave = leave
+    server.run()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -14,6 +16,7 @@ from ..errors import ApiError
 from .endpoints import register_routes
 from .render import Renderer
 from .request import Receive, Request
+from .request import Receive as _Receive
 from .response import Response, Send, text_response
 from .router import Router
 
@@ -57,6 +60,9 @@ class DevAgentApp:
             await self.startup()
         req = Request(scope, receive)
         response = await self.dispatch(req)
+        if response.stream is not None:
+            await _send_stream(response, receive, send)
+            return
         if (
             "pretty" in req.query
             and not self.config.pretty
@@ -89,6 +95,7 @@ class DevAgentApp:
             return Response(200, b"", {"Allow": allow})
         if method not in route.methods:
             return text_response(405, f"method {req.method} not allowed", {"Allow": allow})
+        started = time.perf_counter()
         try:
             return await route.handler(req, rest)
         except ApiError as exc:
@@ -98,3 +105,40 @@ class DevAgentApp:
         except Exception as exc:  # Consul answers 500 with the error text; keep the agent alive
             log.exception("handler failed for %s %s", req.method, req.path)
             return text_response(500, str(exc) or type(exc).__name__)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            self.agent.metrics.record_request(method, route.pattern, elapsed_ms)
+
+
+async def _send_stream(response: Response, receive: _Receive, send: Send) -> None:
+    """Send chunks as they come until the stream ends or the client goes away."""
+    assert response.stream is not None
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(disconnected())
+    stream = response.stream
+    try:
+        while True:
+            chunk_task = asyncio.ensure_future(anext(stream))
+            done, _ = await asyncio.wait({chunk_task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if chunk_task not in done:
+                chunk_task.cancel()
+                return
+            try:
+                chunk = chunk_task.result()
+            except StopAsyncIteration:
+                break
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except OSError:
+        return
+    finally:
+        watcher.cancel()
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()

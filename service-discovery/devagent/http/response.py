@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ..jsonout import dumps
@@ -13,12 +13,19 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class Response:
-    __slots__ = ("status", "body", "headers")
+    __slots__ = ("status", "body", "headers", "stream")
 
-    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        stream: AsyncIterator[bytes] | None = None,
+    ) -> None:
         self.status = status
         self.body = body
         self.headers = headers if headers is not None else {}
+        self.stream = stream  # a streamed body (agent/monitor): sent chunk by chunk until disconnect
 
     async def send(self, send: Send, head_only: bool = False) -> None:
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]

@@ -7,6 +7,7 @@ from ..render import Renderer
 from ..router import Router
 from .agent_checks import AgentChecks
 from .agent_info import AgentInfo
+from .agent_ops import AgentOps
 from .agent_services import AgentServices
 from .catalog import CatalogEndpoints
 from .catalog_write import CatalogWrites
@@ -51,6 +52,13 @@ def register_routes(router: Router, agent: Agent, renderer: Renderer) -> None:
     router.add("/v1/catalog/datacenters", GET, info.datacenters)
     router.add("/v1/acl/", ("GET", "PUT", "POST", "DELETE"), info.acl_disabled)
     router.add("/v1/agent/token/", PUT, info.acl_disabled)
+
+    ops = AgentOps(agent)
+    router.add("/v1/agent/metrics", GET, ops.metrics)
+    router.add("/v1/agent/reload", PUT, ops.reload)
+    router.add("/v1/agent/leave", PUT, ops.leave)
+    router.add("/v1/agent/force-leave/", PUT, ops.force_leave)
+    router.add("/v1/agent/monitor", GET, ops.monitor)
 
     health = HealthEndpoints(agent, renderer)
     router.add("/v1/health/service/", GET, health.service)

@@ -106,23 +106,24 @@ async def proxy_request(core: GatewayCore, scope: Scope, receive: Receive, send:
 
 def declared_route(core: GatewayCore, scope: Scope) -> Route | None:
     """The service-declared route (``urlprefix-`` tag) serving this request, if any. The
-    gateway's own routes win: a path under one of their first segments is never matched."""
+    gateway's own routes win: a path under one of their first segments is never matched.
+    Matched on the decoded path; ``strip`` then applies to the raw one."""
     routes = core.routes
     prefixes = routes.prefixes
-    if not prefixes:
+    if not prefixes.routes:
         return None
     path: str = scope["path"]
-    if path[1:].partition("/")[0] in routes.reserved:
-        return None
-    raw: bytes | None = scope.get("raw_path")
-    target = raw.decode("latin-1") if raw else path
+    if prefixes.has_root:  # other declared prefixes never start with an own segment
+        end = path.find("/", 1)
+        if (path[1:end] if end > 0 else path[1:]) in routes.reserved:
+            return None
     host = ""
     if prefixes.has_hosts:
         for name, value in scope["headers"]:
             if name == b"host":
                 host = value.decode("latin-1")
                 break
-    return prefixes.lookup(target, host)
+    return prefixes.lookup(path, host)
 
 
 async def proxy_declared(core: GatewayCore, route: Route, scope: Scope, receive: Receive, send: Send) -> int:

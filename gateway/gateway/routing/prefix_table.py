@@ -1,17 +1,16 @@
 """Longest-prefix lookup of declared routes: a few dict lookups per request, no regex.
 
 Prefixes are whole path segments (``/api`` matches ``/api`` and ``/api/x``, not ``/apiary``).
-A lookup walks the request path up from its deepest candidate prefix, one ``rfind`` and one
-dict lookup per segment; only as many segments as the deepest declared prefix are looked at,
-so a path with thousands of slashes costs no more than a short one. Host-specific routes are
-tried first (Host without its port, lower-case), then host-less ones.
+A lookup walks the request path down from its first segment, one ``find`` and one dict lookup
+per segment, and stops at the first prefix under which nothing is declared: a miss usually
+costs one lookup, and a path with thousands of slashes no more than the declared depth.
+Host-specific routes are tried first (Host without its port, lower-case), then host-less ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 __all__ = ["PrefixTable", "Route"]
 
@@ -44,14 +43,47 @@ class Route:
         }
 
 
-def _depth(prefix: str) -> int:
-    return 0 if prefix == "/" else prefix.count("/")
+# A node per declared prefix and per ancestor of one: (route or None, has deeper prefixes).
+_Node = tuple["Route | None", bool]
+
+
+def _nodes(routes: dict[str, Route]) -> dict[str, _Node]:
+    children: set[str] = set()
+    for prefix in routes:
+        while True:
+            cut = prefix.rfind("/")
+            if cut <= 0:
+                break
+            prefix = prefix[:cut]
+            children.add(prefix)
+    out: dict[str, _Node] = {p: (r, p in children) for p, r in routes.items() if p != "/"}
+    for prefix in children:
+        if prefix not in out:
+            out[prefix] = (None, True)
+    return out
+
+
+def _walk(nodes: Mapping[str, _Node], root: Route | None, path: str) -> Route | None:
+    """Longest declared prefix of ``path``: walk its segments from the first, stop at the
+    first prefix nothing was declared under (misses usually stop at the first segment)."""
+    best = root
+    start = 1
+    while True:
+        end = path.find("/", start)
+        node = nodes.get(path if end < 0 else path[:end])
+        if node is None:
+            return best
+        if node[0] is not None:
+            best = node[0]
+        if end < 0 or not node[1]:
+            return best
+        start = end + 1
 
 
 class PrefixTable:
     """Immutable after construction."""
 
-    __slots__ = ("_any", "_any_depth", "_hosts", "_host_depth", "routes")
+    __slots__ = ("_any", "_any_root", "_hosts", "has_hosts", "has_root", "routes")
 
     def __init__(self, routes: Iterable[Route] = ()) -> None:
         any_host: dict[str, Route] = {}
@@ -64,15 +96,15 @@ class PrefixTable:
                 key=lambda r: (r.host, r.prefix),
             )
         )
-        self._any: Mapping[str, Route] = MappingProxyType(any_host)
-        self._any_depth = max((_depth(p) for p in any_host), default=0)
-        self._hosts: Mapping[str, Mapping[str, Route]] = MappingProxyType(hosts)
-        self._host_depth = {h: max(_depth(p) for p in t) for h, t in hosts.items()}
-
-    @property
-    def has_hosts(self) -> bool:
-        """True when some route names a host (then the Host header is worth reading)."""
-        return bool(self._hosts)
+        self._any: Mapping[str, _Node] = _nodes(any_host)
+        self._any_root = any_host.get("/")
+        self._hosts: Mapping[str, tuple[Mapping[str, _Node], Route | None]] = {
+            h: (_nodes(t), t.get("/")) for h, t in hosts.items()
+        }
+        # True when some route names a host (only then is the Host header worth reading).
+        self.has_hosts = bool(hosts)
+        # Only a root route ("/") can match a path under the gateway's own first segments.
+        self.has_root = "/" in any_host or any("/" in t for t in hosts.values())
 
     def __len__(self) -> int:
         return len(self.routes)
@@ -82,33 +114,10 @@ class PrefixTable:
 
     def lookup(self, path: str, host: str = "") -> Route | None:
         """The route with the longest prefix matching ``path`` (for ``host``), or None."""
-        if self._hosts and host:
-            name = host.partition(":")[0].lower() if ":" in host or not host.islower() else host
-            table = self._hosts.get(name)
+        if host and self.has_hosts:
+            table = self._hosts.get(host.partition(":")[0].lower())
             if table is not None:
-                found = _longest(table, path, self._host_depth[name])
+                found = _walk(table[0], table[1], path)
                 if found is not None:
                     return found
-        return _longest(self._any, path, self._any_depth) if self._any else None
-
-
-def _longest(routes: Mapping[str, Route], path: str, depth: int) -> Route | None:
-    if path.count("/") > depth:
-        # Keep the first ``depth`` segments: nothing deeper can match (paths start with '/').
-        if depth == 0:
-            return routes.get("/")
-        cut = 0
-        for _ in range(depth):
-            cut = path.find("/", cut + 1)
-        path = path[:cut]
-    elif len(path) > 1 and path.endswith("/"):
-        path = path.rstrip("/") or "/"
-    while True:
-        found = routes.get(path)
-        if found is not None:
-            return found
-        cut = path.rfind("/")
-        if cut <= 0:
-            break
-        path = path[:cut]
-    return routes.get("/")
+        return _walk(self._any, self._any_root, path)

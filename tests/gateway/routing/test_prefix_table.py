@@ -50,3 +50,12 @@ def test_strip() -> None:
     assert route.upstream_path("/echo/v1/echo") == "/v1/echo"
     assert Route("", "/echo", "echo", strip="/echo").upstream_path("/echo") == "/"
     assert Route("", "/echo", "echo").upstream_path("/echo/x") == "/echo/x"
+
+
+def test_walk_stops_at_undeclared_segments() -> None:
+    table = PrefixTable([Route("", "/a/b/c", "abc"), Route("", "/a", "a")])
+    assert table.lookup("/a/b").service == "a"  # type: ignore[union-attr]  # /a/b is only an ancestor
+    assert table.lookup("/a/b/c/d").service == "abc"  # type: ignore[union-attr]
+    assert table.lookup("/a//b/c").service == "a"  # type: ignore[union-attr]
+    assert table.lookup("/b") is None and not table.has_root
+    assert PrefixTable([Route("h.example", "/", "r")]).has_root

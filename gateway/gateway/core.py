@@ -6,7 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .balancing import Balancer
+from .balancing import Balancer, Draining
+from .capabilities import CapacityHold, ReplicaControl
 from .consul_client import ConsulClient
 from .discovery import Discovery, RoutingTable
 from .observability import GatewayMetrics, StatisticsStore
@@ -67,9 +68,17 @@ class GatewayCore:
         self.routes = RouteTable()
         self.limits = Limits()
         self._kv_policies: Mapping[str, Mapping[str, Any]] = {}
+        # Offered by features for others (see capabilities.py); None while the feature is off.
+        self.replicas: ReplicaControl | None = None
+        self.capacity: CapacityHold | None = None
         self.metrics.watch_table(self._table_gauges)
         self.discovery.subscribe(self._on_table)
         self.started = False
+
+    @property
+    def draining(self) -> Draining:
+        """Instances the balancer leaves out (being removed; their in-flight requests finish)."""
+        return self.balancer.draining
 
     @property
     def table(self) -> RoutingTable:

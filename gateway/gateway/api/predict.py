@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from ..discovery.instance import Instance
 from ..observability.access_recorder import request_id_of
@@ -17,6 +18,8 @@ from .schemas import GDPGrowthRequest, PredictServices
 __all__ = ["model_matcher", "router"]
 
 router = APIRouter(tags=["predict"])
+
+_PATH = "/api/predict/gdp_growth_rate"
 
 
 def model_matcher(model: str) -> Callable[[Instance], bool]:
@@ -39,15 +42,28 @@ def model_matcher(model: str) -> Callable[[Instance], bool]:
 async def predict(body: GDPGrowthRequest, request: Request, core: CoreDep) -> Response:
     service = core.settings.model_service_name
     request.scope["gateway.service"] = service
+    payload = json.dumps(body.features()).encode()
+    headers = {"Content-Type": "application/json", "X-Request-ID": request_id_of(request.scope)}
+    matcher = model_matcher(body.model) if body.model else None
     try:
-        resp = await core.client.request(
-            service,
-            "POST",
-            "/api/predict/gdp_growth_rate",
-            headers={"Content-Type": "application/json", "X-Request-ID": request_id_of(request.scope)},
-            body=json.dumps(body.features()).encode(),
-            instance_filter=model_matcher(body.model) if body.model else None,
-        )
+        try:
+            resp = await core.client.request(
+                service, "POST", _PATH, headers=headers, body=payload, instance_filter=matcher
+            )
+        except NoHealthyInstance:
+            # Scaled to zero (autoscaler on): hold the request while a replica launches.
+            if not body.model or core.capacity is None:
+                raise
+            held = await core.capacity.hold(body.model)
+            if not held.ready:
+                return JSONResponse(
+                    {"detail": held.reason, "service": service},
+                    status_code=503,
+                    headers={"Retry-After": str(held.retry_after)},
+                )
+            resp = await core.client.request(
+                service, "POST", _PATH, headers=headers, body=payload, instance_filter=matcher
+            )
     except NoHealthyInstance as exc:
         if body.model:
             exc.detail = f"no healthy instance of service '{service}' serves model '{body.model}'"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .balancer import LB_KEY, Balancer
+from .draining import Draining
 from .inflight import InFlight
 from .strategies import (
     LeastInFlightStrategy,
@@ -15,6 +16,7 @@ from .strategies import (
 __all__ = [
     "LB_KEY",
     "Balancer",
+    "Draining",
     "InFlight",
     "LeastInFlightStrategy",
     "P2CStrategy",

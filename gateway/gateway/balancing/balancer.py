@@ -13,6 +13,7 @@ import random
 from collections.abc import Sequence
 
 from ..discovery.instance import Instance
+from .draining import Draining
 from .inflight import InFlight
 from .strategies import (
     LeastInFlightStrategy,
@@ -34,6 +35,7 @@ class Balancer:
 
     def __init__(self, default: str = "random", *, inflight: InFlight | None = None, seed: int | None = None):
         self.inflight = inflight or InFlight()
+        self.draining = Draining()  # instances that get no new requests (being removed)
         rng = random.Random(seed)
         self.strategies: dict[str, Strategy] = {
             s.name: s

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from ..settings import GatewaySettings
 from .backend import ReplicaBackend
 from .catalog import ModelCatalog, default_models_dir
+from .control import ManagerControl
 from .errors import ReplicaError, RuntimeUnavailable
 from .manager import ReplicaManager
 from .routes import create_router
@@ -52,6 +53,7 @@ class ReplicasExtension:
         self.manager: ReplicaManager | None = None
         self.backend: ReplicaBackend | None = None
         self.unavailable = "gateway is starting"
+        self._core: GatewayCore | None = None
 
     def routers(self) -> Sequence[APIRouter]:
         return [create_router(self.get_manager)]
@@ -80,6 +82,8 @@ class ReplicasExtension:
             table=lambda: core.discovery.table,
             wait_for=core.discovery.wait_for,
         )
+        core.replicas = ManagerControl(self.manager)  # for other features (the autoscaler)
+        self._core = core
         if self.backend.kind == "docker":
             self.manager.start_janitor(lambda: core.discovery.wait_ready(60.0))
         log.info("replica management on (%s runtime, stack %s)", self.backend.kind, self.backend.stack)
@@ -87,6 +91,8 @@ class ReplicasExtension:
     async def stop(self) -> None:
         manager, backend = self.manager, self.backend
         self.manager, self.unavailable = None, "gateway is stopping"
+        if self._core is not None:
+            self._core.replicas = None
         if manager is not None and backend is not None:
             # Local processes always end with the gateway; containers only when configured.
             await manager.close(

@@ -119,6 +119,7 @@ class ServiceClient:
             instances = candidates
         if instance_filter is not None:
             instances = tuple(i for i in instances if instance_filter(i))
+        instances = self.balancer.draining.filter(instances)
         if not instances:
             raise NoHealthyInstance(service, f"no healthy instance of service '{service}'")
         return await self._call(

@@ -75,6 +75,7 @@ class HoldOutcome:
 
 
 class CapacityHold(Protocol):
-    async def hold(self, model: str) -> HoldOutcome:
-        """Wait (bounded) while a replica of ``model`` is launched for a request that found none."""
+    async def hold(self, model: str) -> HoldOutcome | None:
+        """Wait (bounded) while a replica of ``model`` is launched for a request that found none;
+        None when ``model`` is not scaled from zero here (the caller answers as usual)."""
         ...

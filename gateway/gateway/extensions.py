@@ -14,7 +14,9 @@ __all__ = ["default_extensions"]
 
 def default_extensions(settings: GatewaySettings) -> list[GatewayExtension]:
     # Imported here: both subsystems import the app's neighbours, not the other way round.
+    from .autoscaler.extension import AutoscalerExtension
     from .orchestrator.extension import FlowsExtension
     from .replicas.extension import ReplicasExtension
 
-    return [ReplicasExtension(settings), FlowsExtension(settings)]
+    # The autoscaler after replicas: it uses core.replicas, and stops before it.
+    return [ReplicasExtension(settings), AutoscalerExtension(settings), FlowsExtension(settings)]

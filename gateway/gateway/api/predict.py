@@ -55,6 +55,8 @@ async def predict(body: GDPGrowthRequest, request: Request, core: CoreDep) -> Re
             if not body.model or core.capacity is None:
                 raise
             held = await core.capacity.hold(body.model)
+            if held is None:
+                raise
             if not held.ready:
                 return JSONResponse(
                     {"detail": held.reason, "service": service},

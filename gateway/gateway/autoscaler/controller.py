@@ -1,0 +1,449 @@
+"""The autoscaler loop of one gateway instance.
+
+Every instance samples its own in-flight counts per model and publishes their window
+averages to KV; it follows the policies and the draining marks from KV. Only the leader
+sums the published loads, decides (``decision.Decider``) and acts through the core's
+``ReplicaControl``: launches (with exponential back-off on failure) and drain-then-remove of
+replicas it launched itself, one step at a time. At most one action per model runs at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from ..discovery import RoutingTable
+from .backoff import LaunchBackoff
+from .decision import Decision, Signal
+from .leadership import Leadership
+from .metrics import AutoscalerMetrics
+from .model_state import ModelState
+from .policy import AutoscalingPolicy
+from .settings import AutoscalerSettings
+from .signal import LocalLoad, instance_model
+from .store import AutoscalingStore
+
+if TYPE_CHECKING:
+    from ..core import GatewayCore
+
+__all__ = ["Autoscaler"]
+
+log = logging.getLogger("gateway.autoscaler")
+
+_STATE_REFRESH = 5.0  # seconds: the leader rewrites an unchanged state this often (its age shows liveness)
+
+
+class Autoscaler:
+    def __init__(
+        self,
+        core: GatewayCore,
+        settings: AutoscalerSettings,
+        store: AutoscalingStore,
+        leadership: Leadership,
+        gateway_id: str,
+        metrics: AutoscalerMetrics,
+    ) -> None:
+        self.core = core
+        self.settings = settings
+        self.store = store
+        self.leadership = leadership
+        self.gateway_id = gateway_id
+        self.metrics = metrics
+        self.service = core.settings.model_service_name
+        self.policies: dict[str, AutoscalingPolicy] = {}
+        self.models: dict[str, ModelState] = {}
+        self.held: dict[str, int] = {}
+        self.load = LocalLoad(
+            self.service,
+            lambda: core.discovery.table,
+            core.balancer.inflight.get,
+            lambda model: self.held.get(model, 0),
+            settings.autoscaler_sample_interval,
+        )
+        self.status: dict[str, dict[str, Any]] = {}  # model → the leader's last view (GET)
+        self._draining_local: set[str] = set()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._was_leader = False
+        self._saved: dict[str, tuple[float, str]] = {}
+        self._failing: set[str] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        await self._guard("refresh", self.refresh)
+        s = self.settings
+        self._tasks = [
+            asyncio.create_task(self._every("sample", s.autoscaler_sample_interval, self._sample)),
+            asyncio.create_task(self._every("publish", s.autoscaler_publish_interval, self._publish)),
+            asyncio.create_task(self._decide_loop(), name="autoscaler:decide"),
+        ]
+
+    async def stop(self) -> None:
+        actions = [st.action for st in self.models.values() if st.action is not None]
+        for task in [*self._tasks, *actions]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *actions, return_exceptions=True)
+        self._tasks = []
+        await self._guard("withdraw", lambda: self.store.withdraw_load(self.gateway_id))
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def is_leader(self) -> bool:
+        return bool(self.leadership.is_leader)
+
+    # ------------------------------------------------------------------ every instance
+    async def refresh(self) -> None:
+        """Policies and draining marks from KV."""
+        policies = await self.store.policies()
+        for model in [m for m in self.models if m not in policies]:
+            self._forget(model)
+        self.policies = policies
+        self.core.draining.replace(await self.store.draining() | self._draining_local)
+
+    def set_policy(self, model: str, policy: AutoscalingPolicy | None) -> None:
+        """Apply a change made through this instance at once (the others see it on refresh)."""
+        if policy is None:
+            self.policies.pop(model, None)
+            self._forget(model)
+        else:
+            self.policies[model] = policy
+        self.wake()
+
+    def _forget(self, model: str) -> None:
+        st = self.models.pop(model, None)
+        if st is not None and st.action is not None:
+            st.action.cancel()
+        self.status.pop(model, None)
+        self._saved.pop(model, None)
+        self.metrics.forget(model)
+
+    async def _sample(self) -> None:
+        self.load.sample(time.monotonic(), {m: p.stable_window_s for m, p in self.policies.items()})
+
+    async def _publish(self) -> None:
+        await self.refresh()
+        now = time.monotonic()
+        models = {}
+        for model, policy in self.policies.items():
+            stable, panic = self.load.averages(model, now, policy.stable_window_s, policy.panic_window_s)
+            models[model] = {
+                "stable": round(stable, 4),
+                "panic": round(panic, 4),
+                "now": self.load.now_by_model([model])[model],
+            }
+        inflight = self.core.balancer.inflight.get
+        draining = {iid: inflight(iid) for iid in self.core.draining.ids}
+        if models or draining:
+            record = {"at": time.time(), "models": models, "draining": draining}
+            await self.store.publish_load(self.gateway_id, record)
+
+    # ------------------------------------------------------------------ the leader
+    async def _decide_loop(self) -> None:
+        while True:
+            await self._guard("decide", self._decide)
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.settings.autoscaler_tick)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def _decide(self) -> None:
+        if not self.is_leader:
+            if self._was_leader:
+                log.info("autoscaler: no longer the leader; not acting")
+                self._was_leader = False
+                for model in list(self.models):
+                    self.metrics.forget(model)
+                self.models.clear()
+            return
+        if not self._was_leader:
+            self._was_leader = True
+            await self._adopt()
+        now = time.monotonic()
+        others = self._fresh_others(await self.store.loads())
+        table = self.core.discovery.table
+        for model, policy in list(self.policies.items()):
+            st = self.models.get(model)
+            if st is None:
+                st = self.models[model] = ModelState(
+                    LaunchBackoff(
+                        self.settings.autoscaler_backoff_initial, self.settings.autoscaler_backoff_max
+                    )
+                )
+            signal = self._signal(model, policy, now, others)
+            ready = self._ready(model, table)
+            current = ready + st.launching
+            replicas = self.core.replicas
+            cap = replicas.max_per_model if replicas is not None else policy.max_replicas
+            decision = st.decider.decide(now, policy, cap, current, signal)
+            st.last = decision
+            self.metrics.desired.labels(model).set(decision.desired)
+            self.metrics.replicas.labels(model).set(current)
+            if decision.direction == "up" and st.draining is not None and st.action is not None:
+                log.info("autoscaler %s: demand rose, replica %s stays (drain aborted)", model, st.draining)
+                st.action.cancel()
+                await asyncio.gather(st.action, return_exceptions=True)
+            if decision.direction == "none":
+                st.note = ""
+            elif not st.busy:
+                self._act(model, st, decision, signal, now)
+            await self._save(model, policy, st, decision, signal, ready, len(others))
+
+    async def _adopt(self) -> None:
+        """New leader: take over what the previous one launched; clear stale draining marks."""
+        log.info(
+            "autoscaler: this instance (%s) leads; acting on %d policies", self.gateway_id, len(self.policies)
+        )
+        for model in self.policies:
+            state = await self.store.get_state(model)
+            launched = (state or {}).get("launched") or []
+            st = self.models.setdefault(
+                model,
+                ModelState(
+                    LaunchBackoff(
+                        self.settings.autoscaler_backoff_initial, self.settings.autoscaler_backoff_max
+                    )
+                ),
+            )
+            st.launched |= {str(r["id"]) for r in launched if isinstance(r, dict) and "id" in r}
+        for iid in await self.store.draining():
+            if iid not in self._draining_local:
+                await self.store.unmark_draining(iid)
+
+    def _new_state(self) -> ModelState:
+        s = self.settings
+        return ModelState(LaunchBackoff(s.autoscaler_backoff_initial, s.autoscaler_backoff_max))
+
+    def _fresh_others(self, loads: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        stale = max(3.0, 3 * self.settings.autoscaler_publish_interval)
+        now = time.time()
+        return [
+            rec
+            for gid, rec in loads.items()
+            if gid != self.gateway_id and isinstance(rec.get("at"), int | float) and now - rec["at"] <= stale
+        ]
+
+    def _signal(
+        self, model: str, policy: AutoscalingPolicy, now: float, others: list[dict[str, Any]]
+    ) -> Signal:
+        stable, panic = self.load.averages(model, now, policy.stable_window_s, policy.panic_window_s)
+        instant = self.load.now_by_model([model])[model]
+        for rec in others:
+            m = (rec.get("models") or {}).get(model)
+            if isinstance(m, dict):
+                stable += float(m.get("stable") or 0)
+                panic += float(m.get("panic") or 0)
+                instant += float(m.get("now") or 0)
+        return Signal(stable, panic, instant)
+
+    def _ready(self, model: str, table: RoutingTable) -> int:
+        draining = self.core.draining.ids
+        return sum(
+            1 for i in table.instances(self.service) if instance_model(i) == model and i.id not in draining
+        )
+
+    # ------------------------------------------------------------------ actions
+    def _act(self, model: str, st: ModelState, d: Decision, signal: Signal, now: float) -> None:
+        replicas = self.core.replicas
+        if replicas is None:
+            st.note = "replica management is unavailable (see GET /api/models/instances/...)"
+            return
+        if d.direction == "up":
+            if st.backoff.blocked(now):
+                st.note = (
+                    f"launch failed {st.backoff.failures}x; next attempt in {st.backoff.retry_at - now:.0f}s"
+                )
+                return
+            st.note = ""
+            count = d.target - d.current
+            self._record(model, st, d, signal)
+            st.launching += count
+            st.action = asyncio.create_task(self._launch(model, st, count), name=f"autoscaler:up:{model}")
+        else:
+            st.action = asyncio.create_task(
+                self._scale_down(model, st, d, signal), name=f"autoscaler:down:{model}"
+            )
+
+    def _record(self, model: str, st: ModelState, d: Decision, signal: Signal) -> None:
+        log.info(
+            "autoscaler %s: scale %s %d -> %d (%s; in flight: stable %.2f, panic %.2f, now %.0f; panic %s)",
+            model,
+            d.direction,
+            d.current,
+            d.target,
+            d.reason,
+            signal.stable,
+            signal.panic,
+            signal.instant,
+            "on" if d.panic else "off",
+        )
+        self.metrics.decisions.labels(model, d.direction, d.reason).inc()
+        st.last_action = {
+            "direction": d.direction,
+            "reason": d.reason,
+            "from": d.current,
+            "to": d.target,
+            "at": time.time(),
+        }
+
+    async def _launch(self, model: str, st: ModelState, count: int) -> None:
+        replicas = self.core.replicas
+        assert replicas is not None
+        try:
+            results = await asyncio.gather(
+                *(replicas.launch(model) for _ in range(count)), return_exceptions=True
+            )
+        finally:
+            st.launching -= count
+        errors = []
+        for result in results:
+            if isinstance(result, BaseException):
+                errors.append(str(result) or type(result).__name__)
+            else:
+                st.launched.add(result.id)
+        if errors:
+            delay = st.backoff.failed(time.monotonic(), errors[0])
+            log.warning(
+                "autoscaler %s: %d of %d launch(es) failed (%d in a row); next attempt in %.0fs: %s",
+                model,
+                len(errors),
+                count,
+                st.backoff.failures,
+                delay,
+                errors[0],
+            )
+        else:
+            st.backoff.succeeded()
+        self.wake()
+
+    async def _scale_down(self, model: str, st: ModelState, d: Decision, signal: Signal) -> None:
+        replicas = self.core.replicas
+        assert replicas is not None
+        mine = [r for r in await replicas.replicas(model) if r.id in st.launched and r.alive]
+        st.launched &= {r.id for r in await replicas.replicas(model)}  # forget removed elsewhere
+        if not mine:
+            st.note = "no replica launched by the autoscaler is left to remove (others are never removed)"
+            return
+        st.note = ""
+        victim = max(mine, key=lambda r: r.created)
+        self._record(model, st, d, signal)
+        st.draining = victim.name
+        self._draining_local.add(victim.name)
+        self.core.draining.add(victim.name)
+        try:
+            await self._guard("mark draining", lambda: self.store.mark_draining(victim.name))
+            await self._wait_drained(victim.name)
+            await replicas.remove(victim.id)
+            st.launched.discard(victim.id)
+            log.info("autoscaler %s: replica %s drained and removed", model, victim.name)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("autoscaler %s: could not remove %s: %s", model, victim.name, exc)
+        finally:
+            st.draining = None
+            self._draining_local.discard(victim.name)
+            self.core.draining.discard(victim.name)
+            await self._guard("unmark draining", lambda: self.store.unmark_draining(victim.name))
+            self.wake()
+
+    async def _wait_drained(self, instance_id: str) -> None:
+        """Until no gateway instance has a request in flight to it (or the drain timeout)."""
+        started = time.monotonic()
+        deadline = started + self.settings.autoscaler_drain_timeout
+        # Other instances report a replica only once they saw its mark: give them one publication.
+        settle = 1.5 * self.settings.autoscaler_publish_interval
+        while True:
+            local = self.core.balancer.inflight.get(instance_id)
+            others = self._fresh_others(await self.store.loads())
+            seen = all(instance_id in (rec.get("draining") or {}) for rec in others)
+            remote = sum(int((rec.get("draining") or {}).get(instance_id) or 0) for rec in others)
+            if local == 0 and remote == 0 and (not others or (seen and time.monotonic() - started >= settle)):
+                return
+            if time.monotonic() >= deadline:
+                log.warning(
+                    "autoscaler: drain of %s timed out after %.0fs with %d request(s) in flight; removing it",
+                    instance_id,
+                    self.settings.autoscaler_drain_timeout,
+                    local + remote,
+                )
+                return
+            await asyncio.sleep(0.1)
+
+    # ------------------------------------------------------------------ status
+    async def _save(
+        self,
+        model: str,
+        policy: AutoscalingPolicy,
+        st: ModelState,
+        d: Decision,
+        signal: Signal,
+        ready: int,
+        gateways: int,
+    ) -> None:
+        now = time.monotonic()
+        backoff = st.backoff
+        status: dict[str, Any] = {
+            "leader": self.gateway_id,
+            "signal": {
+                "stable_in_flight": round(signal.stable, 3),
+                "panic_in_flight": round(signal.panic, 3),
+                "in_flight_now": round(signal.instant, 3),
+                "per_replica": round(signal.stable / ready, 3) if ready else None,
+                "gateway_instances": gateways + 1,
+            },
+            "desired_replicas": d.desired,
+            "replicas": ready,
+            "launching": st.launching,
+            "draining": st.draining,
+            "panic": d.panic,
+            "reason": d.reason,
+            "note": st.note,
+            "last_decision": st.last_action,
+            "launch_failures": {
+                "consecutive": backoff.failures,
+                "last_error": backoff.last_error or None,
+                "retry_in_s": round(max(0.0, backoff.retry_at - now), 1) if backoff.failures else None,
+            },
+            "launched": sorted(st.launched),
+        }
+        text = json.dumps(status, sort_keys=True)
+        status["updated_at"] = time.time()
+        self.status[model] = status
+        last = self._saved.get(model)
+        if last is None or last[1] != text or now - last[0] >= _STATE_REFRESH:
+            self._saved[model] = (now, text)
+            await self.store.put_state(model, status)
+
+    async def view(self, model: str) -> dict[str, Any] | None:
+        """The leader's last state of ``model``: local when this instance leads, else from KV."""
+        if self.is_leader and model in self.status:
+            return self.status[model]
+        return await self.store.get_state(model)
+
+    # ------------------------------------------------------------------ plumbing
+    async def _every(self, name: str, interval: float, step: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await self._guard(name, step)
+            await asyncio.sleep(interval)
+
+    async def _guard(self, name: str, step: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``step``; log a failure once per failing streak (Consul down must not flood the log)."""
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if name not in self._failing:
+                self._failing.add(name)
+                log.warning("autoscaler %s failing: %s", name, exc or type(exc).__name__)
+            return
+        if name in self._failing:
+            self._failing.discard(name)
+            log.info("autoscaler %s works again", name)

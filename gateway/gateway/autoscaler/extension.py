@@ -1,0 +1,70 @@
+"""The autoscaler extension: its routes, the per-instance loops, the scale-from-zero hold."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, HTTPException
+
+from ..settings import GatewaySettings
+from .activator import Activator
+from .controller import Autoscaler
+from .leadership import Leadership, SingleInstance
+from .memory_kv import MemoryKV
+from .metrics import AutoscalerMetrics
+from .routes import create_router
+from .settings import AutoscalerSettings
+from .store import AutoscalingStore, KVLike
+
+if TYPE_CHECKING:
+    from ..core import GatewayCore
+
+__all__ = ["AutoscalerExtension"]
+
+log = logging.getLogger("gateway.autoscaler")
+
+
+class AutoscalerExtension:
+    name = "autoscaler"
+
+    def __init__(self, gateway_settings: GatewaySettings, settings: AutoscalerSettings | None = None) -> None:
+        self.gateway_settings = gateway_settings
+        self.settings = settings or AutoscalerSettings()
+        self.gateway_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.autoscaler: Autoscaler | None = None
+        self._core: GatewayCore | None = None
+
+    def routers(self) -> Sequence[APIRouter]:
+        return [create_router(self.get)] if self.settings.autoscaler_enabled else []
+
+    def get(self) -> Autoscaler:
+        if self.autoscaler is None:
+            raise HTTPException(503, "autoscaler is not running (gateway starting or stopping)")
+        return self.autoscaler
+
+    async def start(self, core: GatewayCore) -> None:
+        if not self.settings.autoscaler_enabled:
+            return
+        consul = getattr(core, "consul", None)
+        kv: KVLike = consul.kv if consul is not None else MemoryKV()
+        leadership: Leadership = getattr(core, "leadership", None) or SingleInstance()
+        store = AutoscalingStore(kv, self.settings.prefix)
+        self.autoscaler = Autoscaler(
+            core, self.settings, store, leadership, self.gateway_id, AutoscalerMetrics(core.metrics.registry)
+        )
+        await self.autoscaler.start()
+        core.capacity = Activator(self.autoscaler)
+        self._core = core
+        log.info("autoscaler on (instance %s, KV prefix %s)", self.gateway_id, store.policies_prefix)
+
+    async def stop(self) -> None:
+        if self._core is not None:
+            self._core.capacity = None
+        autoscaler, self.autoscaler = self.autoscaler, None
+        if autoscaler is not None:
+            await autoscaler.stop()

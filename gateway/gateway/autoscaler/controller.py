@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from ..consul_client import KVEntry, KVStore, PrefixWatch
 from ..discovery import RoutingTable
 from .backoff import LaunchBackoff
 from .decision import Decision, Signal
@@ -68,14 +69,24 @@ class Autoscaler:
         self._draining_local: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._watches: list[PrefixWatch] = []
         self._was_leader = False
         self._saved: dict[str, tuple[float, str]] = {}
         self._failing: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self) -> None:
+    async def start(self, watch_kv: KVStore | None = None) -> None:
+        """Start the loops; with ``watch_kv`` follow policies and draining marks with blocking
+        queries (else they are re-read with every publication: tests with an in-memory KV)."""
         await self._guard("refresh", self.refresh)
         s = self.settings
+        if watch_kv is not None:
+            self._watches = [
+                PrefixWatch(watch_kv, self.store.policies_prefix, self._on_policies),
+                PrefixWatch(watch_kv, self.store.drain_prefix, self._on_draining),
+            ]
+            for watch in self._watches:
+                watch.start()
         self._tasks = [
             asyncio.create_task(self._every("sample", s.autoscaler_sample_interval, self._sample)),
             asyncio.create_task(self._every("publish", s.autoscaler_publish_interval, self._publish)),
@@ -88,6 +99,8 @@ class Autoscaler:
             task.cancel()
         await asyncio.gather(*self._tasks, *actions, return_exceptions=True)
         self._tasks = []
+        for watch in self._watches:
+            await watch.stop()
         await self._guard("withdraw", lambda: self.store.withdraw_load(self.gateway_id))
 
     def wake(self) -> None:
@@ -100,11 +113,24 @@ class Autoscaler:
     # ------------------------------------------------------------------ every instance
     async def refresh(self) -> None:
         """Policies and draining marks from KV."""
-        policies = await self.store.policies()
+        self._apply_policies(await self.store.policies())
+        self._apply_draining(await self.store.draining())
+
+    def _on_policies(self, entries: tuple[KVEntry, ...]) -> None:
+        self._apply_policies(self.store.parse_policies(entries))
+
+    def _on_draining(self, entries: tuple[KVEntry, ...]) -> None:
+        self._apply_draining(self.store.parse_draining(entries))
+
+    def _apply_policies(self, policies: dict[str, AutoscalingPolicy]) -> None:
         for model in [m for m in self.models if m not in policies]:
             self._forget(model)
         self.policies = policies
-        self.core.draining.replace(await self.store.draining() | self._draining_local)
+        self.wake()
+
+    def _apply_draining(self, ids: set[str]) -> None:
+        # The leader's own marks count at once, before its KV write comes back through the watch.
+        self.core.draining.replace(ids | self._draining_local)
 
     def set_policy(self, model: str, policy: AutoscalingPolicy | None) -> None:
         """Apply a change made through this instance at once (the others see it on refresh)."""
@@ -127,7 +153,8 @@ class Autoscaler:
         self.load.sample(time.monotonic(), {m: p.stable_window_s for m, p in self.policies.items()})
 
     async def _publish(self) -> None:
-        await self.refresh()
+        if not self._watches:
+            await self.refresh()
         now = time.monotonic()
         models = {}
         for model, policy in self.policies.items():

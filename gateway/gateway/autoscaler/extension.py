@@ -15,7 +15,6 @@ from ..settings import GatewaySettings
 from .activator import Activator
 from .controller import Autoscaler
 from .leadership import Leadership, SingleInstance
-from .memory_kv import MemoryKV
 from .metrics import AutoscalerMetrics
 from .routes import create_router
 from .settings import AutoscalerSettings
@@ -50,14 +49,13 @@ class AutoscalerExtension:
     async def start(self, core: GatewayCore) -> None:
         if not self.settings.autoscaler_enabled:
             return
-        consul = getattr(core, "consul", None)
-        kv: KVLike = consul.kv if consul is not None else MemoryKV()
+        kv: KVLike = core.consul.kv
         leadership: Leadership = getattr(core, "leadership", None) or SingleInstance()
         store = AutoscalingStore(kv, self.settings.prefix)
         self.autoscaler = Autoscaler(
             core, self.settings, store, leadership, self.gateway_id, AutoscalerMetrics(core.metrics.registry)
         )
-        await self.autoscaler.start()
+        await self.autoscaler.start(watch_kv=core.consul.kv)
         core.capacity = Activator(self.autoscaler)
         self._core = core
         log.info("autoscaler on (instance %s, KV prefix %s)", self.gateway_id, store.policies_prefix)

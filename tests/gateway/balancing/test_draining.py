@@ -6,7 +6,7 @@ from aiohttp import web
 
 from gateway.balancing import Draining
 from gateway.discovery import Instance
-from tests.gateway.test_upstream_client import client_for, inst, serve
+from tests.gateway.upstream.test_upstream_client import client_for, inst, serve
 
 
 def test_filter_skips_draining_but_never_empties() -> None:

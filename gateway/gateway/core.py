@@ -54,6 +54,7 @@ class GatewayCore:
             self.balancer,
             self.ejector,
             timeout=settings.upstream_timeout,
+            try_timeout=settings.upstream_try_timeout,
             connect_timeout=settings.upstream_connect_timeout,
             attempts=settings.retry_attempts,
             deadline=settings.retry_deadline,

@@ -62,6 +62,12 @@ class GatewaySettings(LimitSettings, ServiceSettings):
 
     # Upstream calls --------------------------------------------------------------------------
     upstream_timeout: float = Field(default=30.0, gt=0, description="seconds for a whole upstream call")
+    upstream_try_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds one try waits for the response head; idempotent requests (GET/HEAD/OPTIONS, "
+        "predictions) are then retried on another instance",
+    )
     upstream_connect_timeout: float = Field(default=1.0, gt=0, description="seconds to open a connection")
     upstream_pool_size: int = Field(
         default=512, ge=1, description="idle keep-alive connections kept per upstream instance"

@@ -45,10 +45,17 @@ async def predict(body: GDPGrowthRequest, request: Request, core: CoreDep) -> Re
     payload = json.dumps(body.features()).encode()
     headers = {"Content-Type": "application/json", "X-Request-ID": request_id_of(request.scope)}
     matcher = model_matcher(body.model) if body.model else None
+    # idempotent: a prediction has no side effect, so a hung replica's try is retried elsewhere
     try:
         try:
             resp = await core.client.request(
-                service, "POST", _PATH, headers=headers, body=payload, instance_filter=matcher
+                service,
+                "POST",
+                _PATH,
+                headers=headers,
+                body=payload,
+                instance_filter=matcher,
+                idempotent=True,
             )
         except NoHealthyInstance:
             # Scaled to zero (autoscaler on): hold the request while a replica launches.
@@ -64,7 +71,13 @@ async def predict(body: GDPGrowthRequest, request: Request, core: CoreDep) -> Re
                     headers={"Retry-After": str(held.retry_after)},
                 )
             resp = await core.client.request(
-                service, "POST", _PATH, headers=headers, body=payload, instance_filter=matcher
+                service,
+                "POST",
+                _PATH,
+                headers=headers,
+                body=payload,
+                instance_filter=matcher,
+                idempotent=True,
             )
     except NoHealthyInstance as exc:
         if body.model:

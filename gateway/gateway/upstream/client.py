@@ -5,8 +5,11 @@ ejected instances, lets the balancer pick one and sends the request over pooled 
 connections (``http1.Http1Client``). Failures where the instance certainly did not process the
 request (connect refused/timed out; and, unless disabled, a connection closed before any response
 byte) are retried on a *different* instance, bounded by ``retry_attempts`` and ``retry_deadline``
-(tenacity). Timeouts after the request was sent are not retried (the upstream may be working
-on it) and become ``UpstreamTimeout``.
+(tenacity). Each try waits at most ``try_timeout`` for the response head, all tries together
+at most the call's total ``timeout``. A per-try timeout is retried on another instance only for
+idempotent requests (GET/HEAD/OPTIONS, or ``idempotent=True`` from a route that knows, such as
+predictions); otherwise the upstream may be working on it and it becomes ``UpstreamTimeout``.
+Timeouts count as failures for passive ejection, so a hung instance is soon skipped.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ HeaderInput = Mapping[str, str] | Sequence[tuple[str, str]] | Sequence[tuple[byt
 InstanceFilter = Callable[[Instance], bool]
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# Methods whose per-try timeout is retried elsewhere by default (safe and cheap to repeat).
+_RETRY_ON_TIMEOUT = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class _Retryable(Exception):
@@ -59,6 +64,7 @@ class ServiceClient:
         ejector: Ejector,
         *,
         timeout: float = 30.0,
+        try_timeout: float | None = None,
         connect_timeout: float = 1.0,
         attempts: int = 3,
         deadline: float = 5.0,
@@ -71,6 +77,7 @@ class ServiceClient:
         self.balancer = balancer
         self.ejector = ejector
         self.timeout = timeout
+        self.try_timeout = try_timeout or timeout
         self.connect_timeout = connect_timeout
         self.attempts = attempts
         self.deadline = deadline
@@ -100,9 +107,11 @@ class ServiceClient:
         stream: bool = False,
         attempts: int | None = None,
         candidates: tuple[Instance, ...] | None = None,
+        idempotent: bool | None = None,
     ) -> UpstreamResponse:
         """Send ``method path`` to one passing instance of ``service``; see the module docstring.
 
+        ``idempotent``: retry a per-try timeout on another instance (default: GET/HEAD/OPTIONS).
         ``candidates``: the instances to balance over, already chosen by the caller (a version
         of the service); default: every instance in the routing table.
 
@@ -123,7 +132,18 @@ class ServiceClient:
         if not instances:
             raise NoHealthyInstance(service, f"no healthy instance of service '{service}'")
         return await self._call(
-            service, instances, method, path, query, headers, body, timeout, stream, attempts, policy
+            service,
+            instances,
+            method,
+            path,
+            query,
+            headers,
+            body,
+            timeout,
+            stream,
+            attempts,
+            policy,
+            idempotent=idempotent,
         )
 
     async def request_instance(
@@ -195,6 +215,7 @@ class ServiceClient:
         policy: str | None,
         *,
         same_target_ok: bool = False,
+        idempotent: bool | None = None,
     ) -> UpstreamResponse:
         qs = _encode_query(query)
         hdrs, declared_length = _prepare_headers(headers)
@@ -214,6 +235,10 @@ class ServiceClient:
             policy,
             max(1, min(attempts or self.attempts, len(instances))),
             same_target_ok,
+            # a fixed address has nowhere else to go: its timeouts are final
+            retry_timeouts=not same_target_ok
+            and ((method.upper() in _RETRY_ON_TIMEOUT) if idempotent is None else idempotent),
+            started=time.monotonic(),
         )
         # The first attempt has no closure and no retry machinery: a closure here would turn
         # locals into cells on every request, retried or not (py-spy showed it).
@@ -289,7 +314,11 @@ class ServiceClient:
     async def _send(self, req: UpstreamRequest, inst: Instance, attempt_no: int) -> UpstreamResponse:
         self.balancer.inflight.begin(inst.id)
         started = time.perf_counter()
-        total = req.timeout or self.timeout
+        left = (req.timeout or self.timeout) - (time.monotonic() - req.started)
+        if left <= 0:
+            self.balancer.inflight.end(inst.id)
+            raise UpstreamTimeout(req.service, f"'{req.service}' did not answer within the total timeout")
+        total = min(self.try_timeout, left)
         try:
             raw = await self.http.request(
                 inst.address,
@@ -368,9 +397,10 @@ class ServiceClient:
             unanswered_ok = req.method in _IDEMPOTENT or self.retry_unanswered
             return _Retryable(err) if body_replayable and unanswered_ok else err
         if isinstance(exc, ResponseTimeout):
-            return UpstreamTimeout(
+            err = UpstreamTimeout(
                 service, f"'{service}' instance {where} did not answer in time", instance=where
             )
+            return _Retryable(err) if body_replayable and req.retry_timeouts else err
         return UpstreamUnavailable(service, f"'{service}' instance {where} failed: {exc}", instance=where)
 
     def _failed(self, service: str, inst: Instance, siblings: tuple[Instance, ...]) -> None:

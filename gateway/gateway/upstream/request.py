@@ -50,6 +50,8 @@ class UpstreamRequest:
     max_attempts: int
     same_target_ok: bool = False  # fixed address: retries go to the same instance
     tried: set[str] = field(default_factory=set)
+    retry_timeouts: bool = False  # idempotent: a per-try timeout is retried on another instance
+    started: float = 0.0  # time.monotonic() of the call; the total timeout counts from here
 
     @property
     def body_replayable(self) -> bool:

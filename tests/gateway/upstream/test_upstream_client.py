@@ -118,7 +118,7 @@ async def test_no_instance_and_filter() -> None:
     await client.close()
 
 
-async def test_timeout_is_504_and_not_retried() -> None:
+async def test_timeout_of_a_post_is_504_and_not_retried() -> None:
     async def slow(_r: web.Request) -> web.Response:
         await asyncio.sleep(1.0)
         return web.Response(text="late")
@@ -128,9 +128,41 @@ async def test_timeout_is_504_and_not_retried() -> None:
     client = client_for(inst(port, 1), inst(port2, 2))
     try:
         with pytest.raises(UpstreamTimeout) as info:
-            await client.request("svc", "GET", "/slow", timeout=0.2)
+            await client.request("svc", "POST", "/slow", body=b"x", timeout=0.2)
         assert info.value.status_code == 504 and info.value.attempts == 1
     finally:
+        await client.close()
+        await runner.cleanup()
+        await runner2.cleanup()
+
+
+async def test_per_try_timeout_of_idempotent_request_retried_elsewhere() -> None:
+    """GET (and requests declared idempotent) time out per try and go to another instance;
+    the total timeout still bounds all tries together."""
+    hung = asyncio.Event()
+
+    async def slow(_r: web.Request) -> web.Response:
+        await hung.wait()
+        return web.Response(text="late")
+
+    runner, slow_port = await serve({"/x": slow})
+    runner2, fast_port = await serve({"/x": whoami})
+    client = client_for(inst(slow_port, 1), inst(fast_port, 2), try_timeout=0.2, timeout=5.0)
+    try:
+        for method, idempotent in (("GET", None), ("POST", True)):
+            for _ in range(2):  # round robin: one of the two starts on the hung instance
+                started = asyncio.get_running_loop().time()
+                resp = await client.request("svc", method, "/x", body=b"{}", idempotent=idempotent)
+                assert resp.status == 200 and resp.json()["port"] == fast_port
+                assert asyncio.get_running_loop().time() - started < 1.0
+        both_slow = client_for(inst(slow_port, 1), inst(slow_port, 3), try_timeout=0.2, timeout=0.3)
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(UpstreamTimeout):
+            await both_slow.request("svc", "GET", "/x")
+        assert asyncio.get_running_loop().time() - started < 0.6
+        await both_slow.close()
+    finally:
+        hung.set()
         await client.close()
         await runner.cleanup()
         await runner2.cleanup()

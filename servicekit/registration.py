@@ -20,7 +20,8 @@ import consul
 import requests
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
-from .settings import ServiceSettings, parse_go_duration
+from .durations import parse_go_duration
+from .settings import ServiceSettings
 
 __all__ = ["RegistrationSpec", "ServiceRegistration", "consul_client"]
 

@@ -8,7 +8,6 @@ variable), ``SERVICE_DISCOVERY_URL`` (the seed project's variable), else
 
 from __future__ import annotations
 
-import re
 import socket
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -16,26 +15,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["ConsulAddress", "ConsulSettings", "ServiceSettings", "parse_go_duration"]
+from .durations import parse_go_duration
 
-_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_go_duration(text: str) -> float:
-    """Seconds in a Go duration string such as ``"10s"``, ``"1m30s"`` or ``"250ms"``."""
-    text = text.strip()
-    if not text:
-        raise ValueError("empty duration")
-    pos, total = 0, 0.0
-    for match in _GO_DURATION.finditer(text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        pos = match.end()
-    if pos != len(text) or pos == 0:
-        raise ValueError(f"invalid duration {text!r} (expected e.g. '10s', '500ms', '1m30s')")
-    return total
+__all__ = ["ConsulAddress", "ConsulSettings", "ServiceSettings"]
 
 
 def _go_duration(value: str) -> str:

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from servicekit.durations import DurationError, parse_duration
+
 from .config import AgentConfig
-from .durations import DurationError, parse_duration
 
 __all__ = ["build_parser", "config_from_args", "main"]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .durations import DurationError, parse_duration
+from servicekit.durations import DurationError, parse_duration
 
 __all__ = ["DecodeError", "Field", "Schema", "decode_body", "decode_value"]
 

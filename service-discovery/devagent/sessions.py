@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from servicekit.durations import SECOND, format_duration
+
 from .catalog import Catalog
-from .durations import SECOND, format_duration
 from .errors import ApiError
 from .kvstore import KVStore
 from .model import CRITICAL

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .durations import format_duration
+from servicekit.durations import format_duration
+
 from .model import Check, NodeInfo, Service
 
 __all__ = [

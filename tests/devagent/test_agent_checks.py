@@ -29,7 +29,7 @@ def _put(url: str, path: str, body: str = "", **params: str) -> httpx.Response:
     return httpx.put(f"{url}{path}", content=body.encode(), params=params)
 
 
-def test_register_ttl_check_and_pass_warn_fail_s3_1_s3_3(client: consul.Consul) -> None:
+def test_register_ttl_check_and_pass_warn_fail(client: consul.Consul) -> None:
     """§3.1/§3.3: ID defaults to Name, initial critical; pass/warn/fail set Status and Output (= note)."""
     assert client.agent.check.register("chk-a", consul.Check.ttl("30s"), notes="some notes")
     check = client.agent.checks()["chk-a"]
@@ -54,7 +54,7 @@ def test_register_ttl_check_and_pass_warn_fail_s3_1_s3_3(client: consul.Consul) 
     assert "chk-a" not in client.agent.checks()
 
 
-def test_check_for_service_inherits_name_and_tags_s3_1(client: consul.Consul) -> None:
+def test_check_for_service_inherits_name_and_tags(client: consul.Consul) -> None:
     """§3.1: a check attached to a service gets ServiceName and ServiceTags."""
     client.agent.service.register("cs", service_id="cs1", tags=["t1"])
     assert client.agent.check.register(
@@ -64,7 +64,7 @@ def test_check_for_service_inherits_name_and_tags_s3_1(client: consul.Consul) ->
     assert (check["ServiceID"], check["ServiceName"], check["ServiceTags"]) == ("cs1", "cs", ["t1"])
 
 
-def test_check_register_errors_s3_1(agent_url: str) -> None:
+def test_check_register_errors(agent_url: str) -> None:
     """§3.1: missing name 400, bad status 400, unknown service 404, invalid type 400."""
     r = _put(agent_url, "/v1/agent/check/register", '{"TTL": "10s"}')
     assert (r.status_code, r.text) == (400, "Missing check name")
@@ -76,7 +76,7 @@ def test_check_register_errors_s3_1(agent_url: str) -> None:
     assert (r.status_code, r.text) == (400, "Invalid check: TTL must be > 0 for TTL checks")
 
 
-def test_reregister_check_restores_status_s3_1(agent_url: str, client: consul.Consul) -> None:
+def test_reregister_check_restores_status(agent_url: str, client: consul.Consul) -> None:
     """§3.1: re-registering a check ID keeps its previous Status/Output."""
     assert client.agent.check.register("rc", consul.Check.ttl("30s"))
     client.agent.check.ttl_warn("rc", "hmm")
@@ -94,7 +94,7 @@ def test_reregister_check_restores_status_s3_1(agent_url: str, client: consul.Co
     )
 
 
-def test_deregister_and_ttl_update_unknown_s3_2_s3_3(agent_url: str) -> None:
+def test_deregister_and_ttl_update_unknown(agent_url: str) -> None:
     """§3.2/§3.3: unknown check → 404 with Consul's text."""
     expected = 'Unknown check ID "zz". Ensure that the check ID is passed, not the check name.'
     for path in ("/v1/agent/check/deregister/zz", "/v1/agent/check/pass/zz"):
@@ -102,14 +102,14 @@ def test_deregister_and_ttl_update_unknown_s3_2_s3_3(agent_url: str) -> None:
         assert (r.status_code, r.text) == (404, expected)
 
 
-def test_ttl_update_on_non_ttl_check_is_500_s3_3(agent_url: str, client: consul.Consul) -> None:
+def test_ttl_update_on_non_ttl_check_is_500(agent_url: str, client: consul.Consul) -> None:
     """§3.3: pass on an HTTP check → 500 `CheckID "<id>" does not have associated TTL`."""
     assert client.agent.check.register("httpc", consul.Check.http("http://127.0.0.1:1/", "30s"))
     r = _put(agent_url, "/v1/agent/check/pass/httpc")
     assert (r.status_code, r.text) == (500, 'CheckID "httpc" does not have associated TTL')
 
 
-def test_output_truncation_s3_3(agent_url: str, client: consul.Consul) -> None:
+def test_output_truncated_at_4096_bytes(agent_url: str, client: consul.Consul) -> None:
     """§3.3: notes longer than 4096 bytes are truncated with the `... (captured 4096 of N bytes)` suffix."""
     assert client.agent.check.register("big", consul.Check.ttl("30s"))
     note = "x" * 5000
@@ -117,7 +117,7 @@ def test_output_truncation_s3_3(agent_url: str, client: consul.Consul) -> None:
     assert client.agent.checks()["big"]["Output"] == "x" * 4096 + " ... (captured 4096 of 5000 bytes)"
 
 
-def test_update_endpoint_s3_4(agent_url: str, client: consul.Consul) -> None:
+def test_update_endpoint_sets_status_and_output(agent_url: str, client: consul.Consul) -> None:
     """§3.4: update with Status/Output; invalid status → 400 `Invalid check status: '<x>'`."""
     assert client.agent.check.register("upd", consul.Check.ttl("30s"))
     assert (
@@ -132,7 +132,7 @@ def test_update_endpoint_s3_4(agent_url: str, client: consul.Consul) -> None:
     assert (r.status_code, r.text) == (400, "Request decode failed: EOF")
 
 
-def test_checks_list_shape_s3_5(client: consul.Consul) -> None:
+def test_checks_list_has_consul_fields(client: consul.Consul) -> None:
     """§3.5: HealthCheck JSON carries every documented field; HTTP definition fields are kept."""
     client.agent.service.register(
         "shape", check=consul.Check.http("http://127.0.0.1:1/h", "15s", timeout="2s", header={"X-A": ["1"]})

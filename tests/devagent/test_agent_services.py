@@ -11,7 +11,7 @@ def _put(url: str, path: str, body: bytes | str = b"", **params: str) -> httpx.R
     return httpx.put(f"{url}{path}", content=body, params=params)
 
 
-def test_register_list_get_deregister_via_py_consul_s2_1_s2_3(client: consul.Consul) -> None:
+def test_register_list_get_deregister_via_py_consul(client: consul.Consul) -> None:
     """§2.1/§2.3/§2.4/§2.2: the py-consul lifecycle round-trips with Consul's field names and defaults."""
     assert client.agent.service.register(
         "svc-a", service_id="svc-a-1", port=8080, tags=["x", "Y"], meta={"version": "1"}
@@ -36,7 +36,7 @@ def test_register_list_get_deregister_via_py_consul_s2_1_s2_3(client: consul.Con
     assert client.agent.service.deregister("svc-a-1") is False  # 404 → False
 
 
-def test_deregister_unknown_message_s2_2(agent_url: str) -> None:
+def test_deregister_unknown_message(agent_url: str) -> None:
     """§2.2: unknown ID → 404 with Consul's text."""
     r = _put(agent_url, "/v1/agent/service/deregister/nope")
     assert r.status_code == 404
@@ -44,7 +44,7 @@ def test_deregister_unknown_message_s2_2(agent_url: str) -> None:
     assert r.headers["content-type"].startswith("text/plain")
 
 
-def test_get_unknown_service_s2_4(agent_url: str) -> None:
+def test_get_unknown_service(agent_url: str) -> None:
     """§2.4: unknown ID → 404 `unknown service ID: <id>`; a known one sends the hash header."""
     r = httpx.get(f"{agent_url}/v1/agent/service/nope")
     assert (r.status_code, r.text) == (404, "unknown service ID: nope")
@@ -106,13 +106,13 @@ def test_get_unknown_service_s2_4(agent_url: str) -> None:
         ),
     ],
 )
-def test_register_validation_errors_s0_1_s2_1(agent_url: str, body: str, message: str) -> None:
+def test_register_validation_errors(agent_url: str, body: str, message: str) -> None:
     """§0.1/§2.1: validation and decode errors are 400 plain text with Consul's exact message."""
     r = _put(agent_url, "/v1/agent/service/register", body)
     assert (r.status_code, r.text) == (400, message)
 
 
-def test_script_check_disabled_is_500_s2_1(agent_url: str) -> None:
+def test_script_check_disabled_is_500(agent_url: str) -> None:
     """§2.1: script checks with enable_script_checks off fail after validation with 500."""
     r = _put(
         agent_url,
@@ -123,7 +123,7 @@ def test_script_check_disabled_is_500_s2_1(agent_url: str) -> None:
     assert r.text.startswith("Scripts are disabled on this agent from remote calls")
 
 
-def test_case_insensitive_fields_and_aliases_s0_1(agent_url: str) -> None:
+def test_case_insensitive_fields_and_aliases(agent_url: str) -> None:
     """§0.1: NAME/name/Name all decode; snake_case aliases and nanosecond durations are accepted."""
     body = (
         '{"NAME": "ci", "iD": "ci-1", "enable_tag_override": true, "tagged_addresses": '
@@ -140,7 +140,7 @@ def test_case_insensitive_fields_and_aliases_s0_1(agent_url: str) -> None:
     assert check["Type"] == "ttl"
 
 
-def test_tagged_addresses_defaults_for_ipv4_s2_1(agent_url: str) -> None:
+def test_tagged_addresses_defaults_for_ipv4(agent_url: str) -> None:
     """§2.1: an IPv4 Address gets lan_ipv4/wan_ipv4 tagged addresses; an invalid explicit one is a 500."""
     assert (
         _put(
@@ -161,7 +161,7 @@ def test_tagged_addresses_defaults_for_ipv4_s2_1(agent_url: str) -> None:
     assert (r.status_code, r.text) == (500, 'Service tagged address "lan_ipv4" must be a valid ipv4 address')
 
 
-def test_check_naming_single_and_multiple_s2_1(client: consul.Consul) -> None:
+def test_check_naming_single_and_multiple(client: consul.Consul) -> None:
     """§2.1: one anonymous check → service:<id>; several → service:<id>:1.. in order; default name."""
     client.agent.service.register("nm", service_id="nm1", check=consul.Check.ttl("30s"))
     client.agent.service.register(
@@ -175,7 +175,7 @@ def test_check_naming_single_and_multiple_s2_1(client: consul.Consul) -> None:
     assert "service:nm2" not in checks
 
 
-def test_reregister_keeps_status_output_and_old_checks_s2_1(client: consul.Consul, agent_url: str) -> None:
+def test_reregister_keeps_status_output_and_old_checks(client: consul.Consul, agent_url: str) -> None:
     """§2.1: re-registration keeps check Status/Output (even over an explicit Status) and keeps absent checks
     unless replace-existing-checks."""
     client.agent.service.register("rr", service_id="rr1", check=consul.Check.ttl("30s"))
@@ -206,7 +206,7 @@ def test_reregister_keeps_status_output_and_old_checks_s2_1(client: consul.Consu
     assert ids == {"service:rr1:1", "service:rr1:2"}
 
 
-def test_identical_reregistration_does_not_bump_index_s2_1(client: consul.Consul) -> None:
+def test_identical_reregistration_does_not_bump_index(client: consul.Consul) -> None:
     """§2.1: an identical re-registration leaves the catalog index alone; a real change bumps it."""
     client.agent.service.register("same", service_id="same1", port=1)
     idx1, _ = client.health.service("same")
@@ -218,7 +218,9 @@ def test_identical_reregistration_does_not_bump_index_s2_1(client: consul.Consul
     assert entries[0]["Service"]["Port"] == 2
 
 
-def test_service_maintenance_s2_5(client: consul.Consul, agent_url: str) -> None:
+def test_service_maintenance_adds_and_removes_its_critical_check(
+    client: consul.Consul, agent_url: str
+) -> None:
     """§2.5: maintenance adds a critical _service_maintenance:<id> check (default notes); off removes it."""
     client.agent.service.register("mt", service_id="mt1", check=consul.Check.ttl("30s"))
     client.agent.check.ttl_pass("service:mt1")
@@ -245,7 +247,7 @@ def test_service_maintenance_s2_5(client: consul.Consul, agent_url: str) -> None
     assert (r.status_code, r.text) == (404, 'No service registered with ID "zzz"')
 
 
-def test_node_maintenance_makes_all_non_passing_s2_5(fresh_agent_url: str) -> None:
+def test_node_maintenance_makes_all_non_passing(fresh_agent_url: str) -> None:
     """§2.5: node maintenance (_node_maintenance) drops every service from ?passing; reason → Notes."""
     c = consul.Consul(host="127.0.0.1", port=int(fresh_agent_url.rsplit(":", 1)[1]))
     c.agent.service.register("nmx", check=consul.Check.ttl("30s"))
@@ -264,7 +266,7 @@ def test_node_maintenance_makes_all_non_passing_s2_5(fresh_agent_url: str) -> No
     assert len(c.health.service("nmx", passing=True)[1]) == 1
 
 
-def test_percent_encoded_ids_s10(client: consul.Consul) -> None:
+def test_percent_encoded_ids_are_decoded(client: consul.Consul) -> None:
     """§10: py-consul percent-encodes IDs in paths; the agent decodes them."""
     client.agent.service.register("odd name", service_id="odd id#1")
     assert "odd id#1" in client.agent.services()
@@ -272,7 +274,7 @@ def test_percent_encoded_ids_s10(client: consul.Consul) -> None:
     assert client.agent.service.deregister("odd id#1") is True
 
 
-def test_405_and_options_s0_3(agent_url: str) -> None:
+def test_wrong_method_is_405_and_options_lists_allowed_methods(agent_url: str) -> None:
     """§0.3: wrong method → 405 `method GET not allowed` with Allow; OPTIONS → 200 with Allow."""
     r = httpx.get(f"{agent_url}/v1/agent/service/register")
     assert (r.status_code, r.text, r.headers["allow"]) == (405, "method GET not allowed", "OPTIONS,PUT")

@@ -21,7 +21,7 @@ def _later(delay: float, fn) -> threading.Thread:
     return t
 
 
-def test_wakes_on_relevant_change_s6_2(client: consul.Consul) -> None:
+def test_wakes_on_relevant_change(client: consul.Consul) -> None:
     """§6.2/§6.4: a health query blocked on an index returns promptly after a change to that service."""
     client.agent.service.register("bw", service_id="bw1", check=consul.Check.ttl("60s"))
     index, _ = client.health.service("bw")
@@ -35,7 +35,7 @@ def test_wakes_on_relevant_change_s6_2(client: consul.Consul) -> None:
     assert entries[0]["Checks"][1]["Status"] == "passing"
 
 
-def test_not_woken_by_unrelated_change_and_timeout_keeps_index_s6_2_s6_4(client: consul.Consul) -> None:
+def test_not_woken_by_unrelated_change_and_timeout_keeps_index(client: consul.Consul) -> None:
     """§6.4: a change to another service does not wake the waiter; on timeout the same index comes back."""
     client.agent.service.register("quiet", service_id="q1")
     index, _ = client.health.service("quiet")
@@ -48,7 +48,7 @@ def test_not_woken_by_unrelated_change_and_timeout_keeps_index_s6_2_s6_4(client:
     assert 1.0 <= elapsed < 1.0 + 1.0 / 16 + 0.5  # wait + jitter up to wait/16
 
 
-def test_unknown_name_uses_extinction_index_s6_4(client: consul.Consul) -> None:
+def test_unknown_name_uses_extinction_index(client: consul.Consul) -> None:
     """§6.4: a never-registered name wakes when it appears; it is not woken by an unrelated registration."""
     index, entries = client.health.service("phoenix")
     assert entries == [] and int(index) >= 1
@@ -66,7 +66,7 @@ def test_unknown_name_uses_extinction_index_s6_4(client: consul.Consul) -> None:
     assert entries == [] and int(ext_index) > int(new_index)
 
 
-def test_catalog_services_blocking_s6_1(client: consul.Consul) -> None:
+def test_catalog_services_blocking(client: consul.Consul) -> None:
     """§6.1: /v1/catalog/services blocks and wakes on a service registration."""
     index, _ = client.catalog.services()
     t = _later(0.2, lambda: client.agent.service.register("newcomer", service_id="nc1"))
@@ -75,7 +75,7 @@ def test_catalog_services_blocking_s6_1(client: consul.Consul) -> None:
     assert int(new_index) > int(index) and "newcomer" in services
 
 
-def test_invalid_index_and_wait_s6_1(agent_url: str) -> None:
+def test_invalid_index_and_wait(agent_url: str) -> None:
     """§6.1: bad index → 400 `Invalid index`; bad wait → 400 `Invalid wait time`; index never 0."""
     r = httpx.get(f"{agent_url}/v1/health/service/x", params={"index": "abc"})
     assert (r.status_code, r.text) == (400, "Invalid index")
@@ -85,14 +85,14 @@ def test_invalid_index_and_wait_s6_1(agent_url: str) -> None:
     assert r.status_code == 404 and int(r.headers["X-Consul-Index"]) >= 1
 
 
-def test_future_index_blocks_until_timeout_s6_2(agent_url: str) -> None:
+def test_future_index_blocks_until_timeout(agent_url: str) -> None:
     """§6.2: a client index above the server's blocks until the wait elapses."""
     t0 = time.monotonic()
     r = httpx.get(f"{agent_url}/v1/catalog/services", params={"index": "99999999", "wait": "500ms"})
     assert r.status_code == 200 and time.monotonic() - t0 >= 0.5
 
 
-async def test_hundreds_of_concurrent_waiters_s6(agent_url: str) -> None:
+async def test_hundreds_of_concurrent_waiters_all_wake(agent_url: str) -> None:
     """§6: 300 concurrent blocked queries (on two services) all wake on the changes that concern them.
 
     aiohttp is the client here: httpx's pool is too slow with hundreds of concurrent connections.

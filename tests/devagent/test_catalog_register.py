@@ -20,7 +20,7 @@ def catalog_agent() -> Iterator[tuple[str, consul.Consul]]:
         yield url, consul.Consul(host="127.0.0.1", port=int(url.rsplit(":", 1)[1]))
 
 
-def test_register_external_node_service_and_check_s5(catalog_agent: tuple[str, consul.Consul]) -> None:
+def test_register_external_node_service_and_check(catalog_agent: tuple[str, consul.Consul]) -> None:
     """§5: catalog/register adds a node, its service and check; health/catalog endpoints show them."""
     url, c = catalog_agent
     assert (
@@ -57,7 +57,7 @@ def test_register_external_node_service_and_check_s5(catalog_agent: tuple[str, c
     assert (r.status_code, r.text) == (500, "Must provide node")
 
 
-def test_node_check_affects_only_its_node_s5_s6_4(catalog_agent: tuple[str, consul.Consul]) -> None:
+def test_node_check_affects_only_its_node(catalog_agent: tuple[str, consul.Consul]) -> None:
     """§6.4: a critical node-level check on another node drops only that node's instances from ?passing
     and wakes watchers of services on that node."""
     _, c = catalog_agent
@@ -83,7 +83,7 @@ def test_node_check_affects_only_its_node_s5_s6_4(catalog_agent: tuple[str, cons
     assert [e["Service"]["ID"] for e in c.health.service("shared", passing=True)[1]] == ["shared-local"]
 
 
-def test_deregister_service_check_and_node_s5(catalog_agent: tuple[str, consul.Consul]) -> None:
+def test_deregister_service_check_and_node(catalog_agent: tuple[str, consul.Consul]) -> None:
     """§5: deregister with ServiceID, CheckID, or neither (the whole node); always JSON true."""
     url, c = catalog_agent
     c.catalog.register("n4", "10.4.4.4", service={"Service": "d1"}, check={"Name": "d1c", "ServiceID": "d1"})
@@ -104,7 +104,7 @@ def test_deregister_service_check_and_node_s5(catalog_agent: tuple[str, consul.C
     assert "mine" in c.catalog.services()[1] and c.catalog.node(me)[1] is not None
 
 
-def test_alias_check_on_another_node_s3_6_s5(catalog_agent: tuple[str, consul.Consul]) -> None:
+def test_alias_check_on_another_node(catalog_agent: tuple[str, consul.Consul]) -> None:
     """§3.6/§5: an alias check with AliasNode follows that node's catalog checks."""
     url, c = catalog_agent
     c.catalog.register(

@@ -29,7 +29,7 @@ def _register(url: str, body: str) -> None:
     assert r.status_code == 200, r.text
 
 
-def test_http_2xx_passing_429_warning_else_critical_s3_6(url: str) -> None:
+def test_http_2xx_passing_429_warning_else_critical(url: str) -> None:
     """§3.6: 2xx → passing, 429 → warning, else critical; Output `HTTP GET <url>: <status> Output: <body>`."""
     with http_target() as (base, state):
         target = f"{base}/health"
@@ -61,7 +61,7 @@ def test_http_2xx_passing_429_warning_else_critical_s3_6(url: str) -> None:
         assert first["method"] == "GET" and first["path"] == "/health"
 
 
-def test_http_method_header_body_s3_6(url: str) -> None:
+def test_http_method_header_body(url: str) -> None:
     """§3.6: Method, Header (map of lists) and Body are sent as configured."""
     with http_target() as (base, state):
         body = (
@@ -82,7 +82,7 @@ def test_http_method_header_body_s3_6(url: str) -> None:
         )
 
 
-def test_http_timeout_and_refused_are_critical_s3_6(url: str) -> None:
+def test_http_timeout_and_refused_are_critical(url: str) -> None:
     """§3.6: a timeout or a refused connection → critical with Go-style error text."""
     with http_target() as (base, state):
         state.delay = 1.0
@@ -105,7 +105,7 @@ def test_http_timeout_and_refused_are_critical_s3_6(url: str) -> None:
     )
 
 
-def test_tcp_check_s3_6(url: str) -> None:
+def test_tcp_check_passes_when_listening_and_fails_when_refused(url: str) -> None:
     """§3.6: TCP connect success → passing `TCP connect <addr>: Success`; refused → critical dial error."""
     with tcp_listener() as port:
         _register(url, f'{{"Name": "t1", "Check": {{"TCP": "127.0.0.1:{port}", "Interval": "5s"}}}}')
@@ -122,7 +122,7 @@ def test_tcp_check_s3_6(url: str) -> None:
     )
 
 
-def test_ttl_expiry_s3_6(url: str) -> None:
+def test_ttl_check_turns_critical_when_not_updated(url: str) -> None:
     """§3.6: TTL expiry → critical `TTL expired`, with the last output appended after an update."""
     c = _client(url)
     c.agent.service.register("ttlx", check=consul.Check.ttl("300ms"))
@@ -155,7 +155,7 @@ def _watch(url: str, check_id: str, state, until: str, timeout: float = 6.0) -> 
     raise AssertionError(f"{until} not reached: {seen[-5:]}")
 
 
-def test_thresholds_s3_6(url: str) -> None:
+def test_success_and_failure_thresholds_delay_status_changes(url: str) -> None:
     """§3.6: first result applies at once; then FailuresBeforeWarning/Critical, SuccessBeforePassing count."""
     with http_target() as (base, state):
         _register(
@@ -180,7 +180,7 @@ def test_thresholds_s3_6(url: str) -> None:
         assert seen[-1][0] - start >= 2
 
 
-def test_deregister_critical_service_after_reaps_s3_6(url: str) -> None:
+def test_deregister_critical_service_after_reaps(url: str) -> None:
     """§3.6: a service whose check stays critical past DeregisterCriticalServiceAfter (raised to the
     configured minimum, 1 s here) is removed by the reaper."""
     c = _client(url)
@@ -201,7 +201,7 @@ def test_deregister_critical_service_after_reaps_s3_6(url: str) -> None:
     assert "keep" in c.agent.services()
 
 
-def test_min_interval_clamped_to_1s_s3_6() -> None:
+def test_min_interval_clamped_to_1s() -> None:
     """§3.6: an interval below 1 s is raised to 1 s (default agent settings)."""
     with http_target() as (base, state), dev_agent(None, "--immediate-first-check") as agent:
         _register(agent, f'{{"Name": "fast", "Check": {{"HTTP": "{base}/", "Interval": "100ms"}}}}')
@@ -210,7 +210,7 @@ def test_min_interval_clamped_to_1s_s3_6() -> None:
         assert 2 <= state.hits <= 4, state.hits
 
 
-def test_output_only_changes_are_deferred_s3_5_s6_4() -> None:
+def test_output_only_changes_are_deferred() -> None:
     """§6.4/§3.5: an output-only change shows in the agent view at once but reaches the catalog (and wakes
     watchers) only after check_update_interval; a status change is pushed immediately."""
     with dev_agent(None, "--check-update-interval", "1s") as agent:
@@ -230,7 +230,7 @@ def test_output_only_changes_are_deferred_s3_5_s6_4() -> None:
         assert entries[0]["Checks"][1]["Output"] == "two"
 
 
-def test_first_run_after_random_delay_within_interval_s3_6() -> None:
+def test_first_run_after_random_delay_within_interval() -> None:
     """§3.6: by default each interval check first runs after a random delay in [0, Interval)."""
     with http_target() as (base, state), dev_agent() as agent:
         start = time.monotonic()
@@ -247,7 +247,7 @@ def test_first_run_after_random_delay_within_interval_s3_6() -> None:
         assert max(first.values()) - min(first.values()) > 0.05, f"first runs not spread: {first}"
 
 
-def test_http_redirects_followed_unless_disabled_s3_6(url: str) -> None:
+def test_http_redirects_followed_unless_disabled(url: str) -> None:
     """§3.6: redirects are followed unless DisableRedirects (then a 302 is not 2xx → critical)."""
     with http_target() as (base, state):
         state.redirects["/old"] = "/new"
@@ -268,7 +268,7 @@ def test_http_redirects_followed_unless_disabled_s3_6(url: str) -> None:
         )
 
 
-def test_alias_check_mirrors_aliased_service_s3_6() -> None:
+def test_alias_check_mirrors_aliased_service() -> None:
     """§3.6 (alias): passing when all the aliased service's checks pass, critical with Consul's messages
     when one fails or the service disappears; Interval is rejected for alias checks.
 
@@ -314,7 +314,7 @@ def _alias_scenario(url: str) -> None:
     assert (r.status_code, r.text) == (400, "Invalid check: Interval cannot be set for Alias checks")
 
 
-def test_udp_check_s3_6(url: str) -> None:
+def test_udp_check_passes_on_answer_or_timeout_and_fails_on_refusal(url: str) -> None:
     """§3.6 (UDP): an answering or silent UDP port is passing; a closed one (ICMP refused) is critical."""
     import socket
 

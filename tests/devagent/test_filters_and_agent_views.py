@@ -12,7 +12,7 @@ from tests.devagent.support import check_status, wait_for
 from tests.support.processes import dev_agent
 
 
-def test_filter_on_agent_health_and_catalog_s0_5(client: consul.Consul, agent_url: str) -> None:
+def test_filter_on_agent_health_and_catalog(client: consul.Consul, agent_url: str) -> None:
     """§0.5: py-consul's filter_expr is applied by agent services, health service and catalog endpoints."""
     client.agent.service.register("flt", service_id="flt-prod", tags=["x"], meta={"env": "prod"})
     client.agent.service.register("flt", service_id="flt-dev", meta={"env": "dev"})
@@ -26,7 +26,7 @@ def test_filter_on_agent_health_and_catalog_s0_5(client: consul.Consul, agent_ur
     assert r.status_code == 400 and r.text.startswith("Failed to create boolean expression evaluator")
 
 
-def test_agent_service_hash_blocking_s2_4(client: consul.Consul, agent_url: str) -> None:
+def test_agent_service_hash_blocking(client: consul.Consul, agent_url: str) -> None:
     """§2.4: ?hash=<ContentHash>&wait blocks until the service definition changes."""
     client.agent.service.register("hb", service_id="hb1", port=1)
     first = httpx.get(f"{agent_url}/v1/agent/service/hb1").json()
@@ -49,7 +49,7 @@ def test_agent_service_hash_blocking_s2_4(client: consul.Consul, agent_url: str)
     assert time.monotonic() - t0 >= 0.3 and r2.json()["ContentHash"] == r.json()["ContentHash"]
 
 
-def test_agent_health_endpoints_s2_6(client: consul.Consul, agent_url: str) -> None:
+def test_agent_health_endpoints(client: consul.Consul, agent_url: str) -> None:
     """§2.6: aggregated status with 200/429/503 and text format; maintenance wins."""
     client.agent.service.register("ah", service_id="ah1", check=consul.Check.ttl("60s"))
     client.agent.check.ttl_pass("service:ah1")
@@ -68,7 +68,7 @@ def test_agent_health_endpoints_s2_6(client: consul.Consul, agent_url: str) -> N
     assert (r.status_code, r.text) == (404, "ServiceName none Not Found")
 
 
-def test_script_checks_when_enabled_s3_6() -> None:
+def test_script_checks_when_enabled() -> None:
     """§3.6: with --enable-script-checks: exit 0 → passing, 1 → warning, other → critical; output kept."""
     with dev_agent(None, "--enable-script-checks", "--immediate-first-check") as url:
         for name, code, status in (("s0", 0, "passing"), ("s1", 1, "warning"), ("s2", 2, "critical")):

@@ -17,7 +17,7 @@ def _reg(
         c.agent.check.ttl_warn(f"service:{sid}")
 
 
-def test_dev_defaults_consul_service_and_serf_health_s1(fresh_agent_url: str) -> None:
+def test_dev_defaults_consul_service_and_serf_health(fresh_agent_url: str) -> None:
     """§1: a fresh agent has the `consul` service (port 8300) and the passing serfHealth node check."""
     c = consul.Consul(host="127.0.0.1", port=int(fresh_agent_url.rsplit(":", 1)[1]))
     _, services = c.catalog.services()
@@ -38,7 +38,7 @@ def test_dev_defaults_consul_service_and_serf_health_s1(fresh_agent_url: str) ->
     assert c.catalog.datacenters() == ["dc1"]
 
 
-def test_health_service_shape_s4_1(client: consul.Consul) -> None:
+def test_health_service_shape(client: consul.Consul) -> None:
     """§4.1: Node/Service/Checks, node checks first; Port 0 omitted; Proxy/Connect present."""
     client.agent.service.register("shape-h", service_id="sh1", check=consul.Check.ttl("60s"))
     _, entries = client.health.service("shape-h")
@@ -61,7 +61,7 @@ def test_health_service_shape_s4_1(client: consul.Consul) -> None:
     assert [c["CheckID"] for c in entry["Checks"]] == ["serfHealth", "service:sh1"]
 
 
-def test_health_service_passing_and_tags_s4_1(client: consul.Consul, agent_url: str) -> None:
+def test_health_service_passing_and_tags(client: consul.Consul, agent_url: str) -> None:
     """§4.1: ?passing drops warning/critical entries; tag is repeatable, AND, case-insensitive."""
     _reg(client, "pt", "pt1", ["Blue", "v1"], "passing")
     _reg(client, "pt", "pt2", ["blue"], "warning")
@@ -78,7 +78,7 @@ def test_health_service_passing_and_tags_s4_1(client: consul.Consul, agent_url: 
     assert client.health.service("nonexistent-svc")[1] == []
 
 
-def test_health_checks_state_node_s4_2_s4_4(client: consul.Consul, agent_url: str) -> None:
+def test_health_checks_state_node(client: consul.Consul, agent_url: str) -> None:
     """§4.2–§4.4: checks of a service, checks by state (any/passing/...), checks of the node."""
     _reg(client, "hc", "hc1", None, "warning")
     _, checks = client.health.checks("hc")
@@ -100,7 +100,7 @@ def test_health_checks_state_node_s4_2_s4_4(client: consul.Consul, agent_url: st
     assert (r.status_code, r.text) == (400, "Missing check state")
 
 
-def test_catalog_endpoints_s5(client: consul.Consul, agent_url: str) -> None:
+def test_catalog_services_service_nodes_node_and_datacenters(client: consul.Consul, agent_url: str) -> None:
     """§5: catalog services (tag union), service (flattened ServiceNode), nodes, node (null when unknown)."""
     client.agent.service.register("cat", service_id="cat1", tags=["a"], port=81, meta={"m": "1"})
     client.agent.service.register("cat", service_id="cat2", tags=["b", "a"], port=82)
@@ -127,7 +127,7 @@ def test_catalog_endpoints_s5(client: consul.Consul, agent_url: str) -> None:
     assert (r.status_code, r.text) == (200, "null\n")
 
 
-def test_unknown_datacenter_and_consistency_conflict_s0_5(agent_url: str) -> None:
+def test_unknown_datacenter_and_consistency_conflict(agent_url: str) -> None:
     """§0.5: unknown dc → 500 `No path to datacenter`; ?stale with ?consistent → 400."""
     r = httpx.get(f"{agent_url}/v1/health/service/x", params={"dc": "dc9"})
     assert (r.status_code, r.text) == (500, "No path to datacenter")
@@ -137,7 +137,7 @@ def test_unknown_datacenter_and_consistency_conflict_s0_5(agent_url: str) -> Non
     assert r.headers["X-Consul-Effective-Consistency"] == "stale"
 
 
-def test_read_headers_s0_4(agent_url: str) -> None:
+def test_catalog_reads_send_consul_index_and_leader_headers(agent_url: str) -> None:
     """§0.4: catalog-backed reads send X-Consul-Index (≥1), KnownLeader, LastContact; agent ones do not."""
     r = httpx.get(f"{agent_url}/v1/health/service/never-registered")
     assert int(r.headers["X-Consul-Index"]) >= 1

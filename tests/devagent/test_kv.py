@@ -9,7 +9,7 @@ import consul
 import httpx
 
 
-def test_put_get_flags_and_null_value_s8(client: consul.Consul, agent_url: str) -> None:
+def test_put_get_flags_and_null_value(client: consul.Consul, agent_url: str) -> None:
     """§8: put/get round trip, DirEntry fields, flags, empty value → null."""
     assert client.kv.put("kv1/a", "hello", flags=42) is True
     _, entry = client.kv.get("kv1/a")
@@ -26,7 +26,7 @@ def test_put_get_flags_and_null_value_s8(client: consul.Consul, agent_url: str) 
     assert entry2["CreateIndex"] == entry["CreateIndex"]
 
 
-def test_missing_key_404_with_index_s8(client: consul.Consul, agent_url: str) -> None:
+def test_missing_key_404_with_index(client: consul.Consul, agent_url: str) -> None:
     """§8: a missing key is 404 with an empty body and X-Consul-Index (py-consul needs it)."""
     index, value = client.kv.get("kv-missing/x")
     assert value is None and int(index) >= 1
@@ -36,7 +36,7 @@ def test_missing_key_404_with_index_s8(client: consul.Consul, agent_url: str) ->
     assert (r.status_code, r.text) == (400, "Missing key name")
 
 
-def test_raw_recurse_keys_separator_s8(client: consul.Consul, agent_url: str) -> None:
+def test_raw_recurse_keys_separator(client: consul.Consul, agent_url: str) -> None:
     """§8: ?raw returns bytes as text/plain; recurse lists a prefix; keys with separator roll up."""
     for key in ("tree/base/base/x", "tree/base/foo", "tree/base/zip/y", "tree/other"):
         client.kv.put(key, key)
@@ -52,7 +52,7 @@ def test_raw_recurse_keys_separator_s8(client: consul.Consul, agent_url: str) ->
     assert client.kv.get("nothing-here/", recurse=True)[1] is None
 
 
-def test_cas_and_delete_s8(client: consul.Consul, agent_url: str) -> None:
+def test_cas_and_delete(client: consul.Consul, agent_url: str) -> None:
     """§8: cas=0 creates only if absent; cas=<index> must match; delete cas; recurse; conflicts → 400."""
     assert client.kv.put("cas/k", "1", cas=0) is True
     assert client.kv.put("cas/k", "2", cas=0) is False
@@ -73,14 +73,14 @@ def test_cas_and_delete_s8(client: consul.Consul, agent_url: str) -> None:
     assert r.status_code == 400 and r.text.startswith("Conflicting flags: ")
 
 
-def test_value_too_large_413_s8(agent_url: str) -> None:
+def test_value_too_large_413(agent_url: str) -> None:
     """§8: a body over 512 KiB → 413 with Consul's message."""
     r = httpx.put(f"{agent_url}/v1/kv/big", content=b"x" * (524288 + 1))
     assert r.status_code == 413
     assert r.text.startswith("Request body(524289 bytes) too large, max size: 524288 bytes.")
 
 
-def test_kv_blocking_s6_5(client: consul.Consul) -> None:
+def test_kv_blocking_on_a_key_and_a_prefix(client: consul.Consul) -> None:
     """§6.5: a blocked get on a missing key wakes when the key is created; timeouts keep the index."""
     index, _ = client.kv.get("blk/key")
     t = threading.Thread(target=lambda: (time.sleep(0.3), client.kv.put("blk/key", "v")), daemon=True)

@@ -1,4 +1,4 @@
-"""In-process unit tests: Go durations, strict decoding, bexpr filters, CLI (contract §0.1, §0.5)."""
+"""In-process unit tests: strict decoding, bexpr filters, CLI (contract §0.1, §0.5)."""
 
 from __future__ import annotations
 
@@ -9,45 +9,11 @@ from devagent import AgentConfig, DevAgentApp, jsonout
 from devagent.bexpr import compile_filter
 from devagent.cli import config_from_args
 from devagent.decode import DecodeError, decode_body
-from devagent.durations import DurationError, format_duration, parse_duration
 from devagent.errors import ApiError
 from devagent.schemas import SERVICE_DEFINITION
 
 
-@pytest.mark.parametrize(
-    ("text", "ns", "formatted"),
-    [
-        ("10s", 10**10, "10s"),
-        ("100ms", 10**8, "100ms"),
-        ("1m30s", 9 * 10**10, "1m30s"),
-        ("1h", 3600 * 10**9, "1h0m0s"),
-        ("1.5s", 15 * 10**8, "1.5s"),
-        ("0", 0, "0s"),
-        ("2us", 2000, "2µs"),
-    ],
-)
-def test_go_durations_s0_1(text: str, ns: int, formatted: str) -> None:
-    """§0.1: Go duration strings parse to nanoseconds and format back like Duration.String."""
-    assert parse_duration(text) == ns
-    assert format_duration(ns) == formatted
-
-
-@pytest.mark.parametrize(
-    ("text", "error"),
-    [
-        ("abc", 'time: invalid duration "abc"'),
-        ("10", 'time: missing unit in duration "10"'),
-        ("5y", 'time: unknown unit "y" in duration "5y"'),
-        ("", 'time: invalid duration ""'),
-    ],
-)
-def test_bad_durations_s0_1(text: str, error: str) -> None:
-    """§0.1: invalid durations raise Go's exact message."""
-    with pytest.raises(DurationError, match="^" + error.replace("(", r"\(") + "$"):
-        parse_duration(text)
-
-
-def test_decoder_case_insensitive_and_strict_s0_1() -> None:
+def test_decoder_case_insensitive_and_strict() -> None:
     """§0.1: keys match case-insensitively, aliases translate, nulls are "unset", unknown keys fail."""
     body = b'{"nAmE": "x", "enable_tag_override": true, "Meta": null, "checks": [{"ttl": 5000000000}]}'
     decoded = decode_body(body, SERVICE_DEFINITION)
@@ -78,7 +44,7 @@ def test_decoder_case_insensitive_and_strict_s0_1() -> None:
         ("Service contains eb", True),
     ],
 )
-def test_bexpr_subset_s0_5(expr: str, expected: bool) -> None:
+def test_bexpr_operators_and_selectors(expr: str, expected: bool) -> None:
     """§0.5: the filter parameter's go-bexpr operators evaluate like Consul's."""
     obj = {
         "Service": "web",
@@ -90,7 +56,7 @@ def test_bexpr_subset_s0_5(expr: str, expected: bool) -> None:
     assert compile_filter(expr)(obj) is expected
 
 
-def test_bexpr_errors_s0_5() -> None:
+def test_bexpr_syntax_and_selector_errors() -> None:
     """§0.5: a syntax error or an unknown selector is a 400 naming the reason."""
     with pytest.raises(ApiError) as exc:
         compile_filter("Service ==")({"Service": "x"})
@@ -117,7 +83,7 @@ def test_cli_defaults_match_consul_and_env_overrides(monkeypatch: pytest.MonkeyP
     assert (cfg.host, cfg.node_name) == ("0.0.0.0", "n1")
 
 
-async def test_in_process_asgi_compact_json_and_pretty_param_s0_2() -> None:
+async def test_in_process_asgi_compact_json_and_pretty_param() -> None:
     """§0.2: bodies are compact by default; ?pretty indents like dev mode (in-process ASGI app)."""
     app = DevAgentApp(AgentConfig(pretty=False, node_name="unit"))
     try:
@@ -133,7 +99,7 @@ async def test_in_process_asgi_compact_json_and_pretty_param_s0_2() -> None:
         jsonout.configure(False)  # the encoding mode is process-wide
 
 
-async def test_watch_hub_wakes_all_and_forgets_unwatched_keys_s6() -> None:
+async def test_watch_hub_wakes_all_and_forgets_unwatched_keys() -> None:
     """§6: one event per key wakes all its waiters; timed-out waiters leave no event behind."""
     import asyncio
 

@@ -7,7 +7,7 @@ import httpx
 from packaging.version import Version
 
 
-def test_status_leader_peers_s7(client: consul.Consul, agent_url: str) -> None:
+def test_status_leader_and_peers(client: consul.Consul, agent_url: str) -> None:
     """§7/§0.2: leader is "127.0.0.1:8300", peers lists it; indented like dev mode by default."""
     assert client.status.leader() == "127.0.0.1:8300"
     assert client.status.peers() == ["127.0.0.1:8300"]
@@ -16,7 +16,7 @@ def test_status_leader_peers_s7(client: consul.Consul, agent_url: str) -> None:
     assert "X-Consul-Index" not in r.headers
 
 
-def test_agent_self_and_members_s7(client: consul.Consul) -> None:
+def test_agent_self_and_members(client: consul.Consul) -> None:
     """§7: self has exactly the documented keys; Stats.consul.leader_addr = leader; members contain Member."""
     me = client.agent.self()
     assert set(me) == {"Config", "DebugConfig", "Coord", "Member", "Stats", "Meta", "xDS"}
@@ -29,7 +29,7 @@ def test_agent_self_and_members_s7(client: consul.Consul) -> None:
     assert wan[0]["Name"] == f"{me['Config']['NodeName']}.dc1"
 
 
-def test_acl_disabled_and_tokens_ignored_s9(agent_url: str) -> None:
+def test_acl_disabled_and_tokens_ignored(agent_url: str) -> None:
     """§9: ACL endpoints → 401 `ACL support disabled`; any token is accepted on normal endpoints."""
     r = httpx.get(f"{agent_url}/v1/acl/tokens")
     assert (r.status_code, r.text) == (401, "ACL support disabled")
@@ -37,7 +37,7 @@ def test_acl_disabled_and_tokens_ignored_s9(agent_url: str) -> None:
     assert r.status_code == 200
 
 
-def test_unknown_paths_s0_3(agent_url: str) -> None:
+def test_unknown_paths_get_consul_404_texts(agent_url: str) -> None:
     """§0.3: unknown /v1/ path and non-API path → 404 with the two documented messages."""
     r = httpx.get(f"{agent_url}/v1/nope")
     assert (r.status_code, r.text) == (404, "Invalid URL path: not a recognized HTTP API endpoint\n")
@@ -48,7 +48,7 @@ def test_unknown_paths_s0_3(agent_url: str) -> None:
     )
 
 
-def test_go_html_escaping_s0_2(client: consul.Consul, agent_url: str) -> None:
+def test_go_html_escaping(client: consul.Consul, agent_url: str) -> None:
     """§0.2: JSON is encoded like Go (<, >, & escaped as \\u003c...)."""
     client.agent.service.register("esc", meta={"k": "<a&b>"})
     r = httpx.get(f"{agent_url}/v1/agent/services")
@@ -56,7 +56,7 @@ def test_go_html_escaping_s0_2(client: consul.Consul, agent_url: str) -> None:
     assert r.json()["esc"]["Meta"]["k"] == "<a&b>"
 
 
-def test_ui_page_and_root_redirect_s12(agent_url: str, client: consul.Consul) -> None:
+def test_ui_page_and_root_redirect(agent_url: str, client: consul.Consul) -> None:
     """§12: / redirects to /ui/; /ui and /ui/ serve a self-refreshing read-only page over the JSON API."""
     r = httpx.get(f"{agent_url}/")
     assert (r.status_code, r.headers["Location"]) == (301, "/ui/")
@@ -67,7 +67,7 @@ def test_ui_page_and_root_redirect_s12(agent_url: str, client: consul.Consul) ->
         assert "setInterval(refresh, 2000)" in r.text
 
 
-def test_dev_mode_indents_by_default_and_no_pretty_is_compact_s0_2() -> None:
+def test_dev_mode_indents_by_default_and_no_pretty_is_compact() -> None:
     """§0.2: like `consul agent -dev`, every body is indented with 4 spaces and ends with a newline;
     --no-pretty sends compact JSON (a non-dev agent) and ?pretty still indents one response."""
     from tests.support.processes import dev_agent

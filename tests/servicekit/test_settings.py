@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from servicekit import ConsulAddress, ServiceSettings, parse_go_duration
+from servicekit import ConsulAddress, ServiceSettings
 
 
 @pytest.fixture(autouse=True)
@@ -47,19 +47,6 @@ def test_token_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_consul_address_is_rejected() -> None:
     with pytest.raises(ValueError, match="invalid Consul address"):
         ConsulAddress("ftp://x")
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"), [("10s", 10.0), ("250ms", 0.25), ("1m30s", 90.0), ("1h", 3600.0), ("1.5s", 1.5)]
-)
-def test_go_durations(text: str, seconds: float) -> None:
-    assert parse_go_duration(text) == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize("text", ["", "10", "s", "10x", "5s garbage", "-1s"])
-def test_bad_durations(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_go_duration(text)
 
 
 def test_bad_check_interval_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from ..durations import format_duration
+from servicekit.durations import format_duration
+
 from ..model import CRITICAL, PASSING, WARNING
 from .truncate import tail_bytes
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from servicekit.durations import DurationError, parse_duration
+
 from ..config import AgentConfig
-from ..durations import DurationError, parse_duration
 from ..errors import ApiError
 from .request import Request
 

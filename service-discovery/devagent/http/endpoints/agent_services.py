@@ -6,9 +6,10 @@ import random
 import time
 from typing import Any
 
+from servicekit.durations import DurationError, parse_duration
+
 from ...agent import Agent
 from ...decode import decode_body
-from ...durations import DurationError, parse_duration
 from ...errors import ApiError
 from ...model import CRITICAL, PASSING, WARNING
 from ...schemas import SERVICE_DEFINITION

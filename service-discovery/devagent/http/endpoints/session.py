@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from servicekit.durations import SECOND, DurationError, parse_duration
+
 from ...agent import Agent
 from ...decode import DecodeError, decode_body
-from ...durations import SECOND, DurationError, parse_duration
 from ...errors import ApiError
 from ...schemas import SESSION
 from ...sessions import SERF_CHECK, Session

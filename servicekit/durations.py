@@ -1,10 +1,17 @@
-"""Go ``time.Duration`` parsing and formatting (Consul stores check timings as Go durations)."""
+"""Go ``time.Duration`` parsing and formatting: the one duration parser of the project.
+
+Consul speaks Go durations (``10s``, ``1m30s``, ``250ms``) in check definitions, ``wait`` and session
+TTLs; the dev agent mirrors ``time.ParseDuration`` exactly (nanoseconds, Go's error texts) and the
+services and the gateway read their ``*_INTERVAL``/``*_TIMEOUT`` settings with it (seconds).  This
+module imports nothing beyond the standard library, so the dev agent can use it without pulling in
+the rest of servicekit.
+"""
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["DurationError", "format_duration", "parse_duration"]
+__all__ = ["DurationError", "format_duration", "parse_duration", "parse_go_duration"]
 
 NS = 1
 US = 1_000
@@ -57,6 +64,14 @@ def parse_duration(text: str) -> int:
         raise DurationError(f"time: invalid duration {_quote(orig)}")
     value = int(round(total))
     return -value if neg else value
+
+
+def parse_go_duration(text: str) -> float:
+    """Seconds in a Go duration such as ``"10s"``, ``"1m30s"`` or ``"250ms"`` (settings: never negative)."""
+    seconds = parse_duration(text.strip()) / SECOND
+    if seconds < 0:
+        raise DurationError(f"negative duration {text.strip()!r} (expected e.g. '10s', '500ms', '1m30s')")
+    return seconds
 
 
 def _fmt_frac(value: int, prec: int) -> tuple[str, int]:

@@ -11,6 +11,7 @@ from .capabilities import CapacityHold, ReplicaControl
 from .consul_client import ConsulClient
 from .discovery import Discovery, RoutingTable
 from .observability import GatewayMetrics, StatisticsStore
+from .observability.history import History
 from .routing import Limits, RouteTable, RouteTableBuilder
 from .settings import GatewaySettings
 from .upstream import Ejector, ServiceClient
@@ -73,6 +74,8 @@ class GatewayCore:
         self.replicas: ReplicaControl | None = None
         self.capacity: CapacityHold | None = None
         self.metrics.watch_table(self._table_gauges)
+        # What the dashboard charts: sampled here, so a page opened now shows the last 15 min.
+        self.history = History(self.stats, lambda: self.discovery.table)
         self.discovery.subscribe(self._on_table)
         self.started = False
 
@@ -112,9 +115,11 @@ class GatewayCore:
 
     async def start(self) -> None:
         await self.discovery.start()
+        self.history.start()
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
+        await self.history.stop()
         await self.discovery.stop()
         await self.client.close()

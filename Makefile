@@ -39,6 +39,7 @@ test: setup
 	@if [ "$${SKIP_DOCKER_SETUP:-0}" != 1 ]; then \
 	  $(MAKE) --no-print-directory docker-setup || { [ "$${CI:-}" = true ] && exit 1 || echo "WARNING: no Docker engine; docker tests will skip"; }; \
 	fi
+	@$(MAKE) --no-print-directory browser-setup || { [ "$${CI:-}" = true ] && exit 1 || echo "WARNING: no chromium; browser tests will skip"; }
 	uv run pytest $(PYTEST_ARGS)
 
 # Everything but the Docker tests.

@@ -100,6 +100,12 @@ class GatewaySettings(LimitSettings, ServiceSettings):
         description="let uvicorn take the client address from X-Forwarded-For (only behind a trusted proxy)",
     )
     access_log: bool = Field(default=True, description="one JSON access-log line per request")
+    dashboard_history_interval: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="seconds between two points of the dashboard's 15-minute history",
+    )
 
     @field_validator("discovery_exclude", mode="before")
     @classmethod

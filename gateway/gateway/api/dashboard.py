@@ -28,7 +28,7 @@ def _asset(name: str) -> bytes:
     return resources.files(__package__).joinpath("dashboard_assets", name).read_bytes()
 
 
-@router.get("/dashboard", response_class=HTMLResponse, summary="Dashboard: charts, routing table, replica controls")
+@router.get("/dashboard", response_class=HTMLResponse, summary="Dashboard: charts, routing table, controls")
 async def dashboard() -> HTMLResponse:
     return HTMLResponse(_asset("index.html"))
 

@@ -67,9 +67,11 @@ function lineChart(el, series, span) {
     svg += `<line class="grid" x1="${L}" x2="${W - R}" y1="${yy}" y2="${yy}"/>`;
     svg += `<text x="${L - 4}" y="${(+yy + 3).toFixed(1)}" text-anchor="end">${+v.toPrecision(3)}</text>`;
   }
-  for (let m = 0; m <= 15; m += 5) {
-    const xx = x(now - m * 60).toFixed(1);
-    svg += `<text x="${xx}" y="${H - 6}" text-anchor="middle">${m ? '-' + m + ' min' : 'now'}</text>`;
+  const step = span > 600 ? 300 : span > 240 ? 60 : span > 90 ? 30 : 15;  // seconds between ticks
+  for (let back = 0; back <= span; back += step) {
+    const xx = x(now - back).toFixed(1);
+    const label = back === 0 ? 'now' : back % 60 === 0 ? `-${back / 60} min` : `-${back} s`;
+    svg += `<text x="${xx}" y="${H - 6}" text-anchor="middle">${label}</text>`;
   }
   svg += `<line class="axis" x1="${L}" x2="${L}" y1="${T}" y2="${H - B}"/>`;
   svg += `<line class="axis" x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}"/>`;
@@ -106,7 +108,9 @@ let knownModels = new Set(['LinearRegression']);
 async function refreshCharts() {
   try {
     const h = await getJSON('api/dashboard/history');
-    const span = 900;
+    // The last 15 minutes, or less while the gateway has been up for less (at least one minute).
+    const first = h.points.length ? h.points[0].t : Date.now() / 1000;
+    const span = Math.min(900, Math.max(60, Date.now() / 1000 - first));
     lineChart($('chart-rps'), seriesOf(h.points, 'services', 'rps'), span);
     lineChart($('chart-errors'), seriesOf(h.points, 'services', 'errors_per_s'), span);
     lineChart($('chart-p50'), seriesOf(h.points, 'services', 'p50_ms'), span);

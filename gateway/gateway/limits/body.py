@@ -3,8 +3,9 @@
 Everything but ``/svc/...`` (which streams, see ``proxy``) reads its body whole, so a client
 could grow memory with one request (100 MB to ``/process`` took RSS to 829 MB). This ASGI
 middleware refuses a declared ``Content-Length`` above ``max_bytes`` at once and a chunked
-body as soon as it passes it (413), refuses JSON nested deeper than ``max_depth`` or holding
-NaN/Infinity (400, with the reason) before any route parses it, then replays the body.
+body as soon as it passes it (413), refuses JSON nested deeper than ``max_depth`` (400, with the
+reason) before any route parses it, then replays the body. NaN/Infinity are left to the
+routes, which answer 422 naming the field.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from servicekit import JsonRejected, check_json
+from servicekit import json_depth
 
 __all__ = ["BodyLimitMiddleware"]
 
@@ -69,10 +70,8 @@ class BodyLimitMiddleware:
                 break
         body = b"".join(chunks)
         if body and (is_json or body[:1] in (b"{", b"[")):
-            try:
-                check_json(body, self.max_depth)
-            except JsonRejected as exc:
-                await _answer(send, 400, str(exc))
+            if json_depth(body, self.max_depth) > self.max_depth:
+                await _answer(send, 400, f"JSON nested deeper than {self.max_depth} levels")
                 return
         await self.app(scope, _replay(body, receive), send)
 

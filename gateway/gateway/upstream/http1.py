@@ -68,6 +68,10 @@ class BodyError(HttpError):
     pass
 
 
+class _ExtraBytes(Exception):
+    """Raised from a parser callback: bytes follow a complete response (stops the parser)."""
+
+
 class _Conn(asyncio.Protocol):
     """One upstream connection; one request at a time."""
 
@@ -115,8 +119,16 @@ class _Conn(asyncio.Protocol):
             self.close()
             return
         self.got_bytes = True
+        if self.complete:
+            self._extra_bytes()
+            return
         try:
             self._parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _ExtraBytes):
+                self._extra_bytes()
+            else:
+                self._fail(BodyError(f"invalid HTTP response: {exc}"))
         except httptools.HttpParserUpgrade:
             self._fail(BodyError("upstream switched protocols; not supported"))
         except httptools.HttpParserError as exc:
@@ -148,6 +160,10 @@ class _Conn(asyncio.Protocol):
             self._drain.set_result(None)
 
     # -- httptools callbacks
+    def on_message_begin(self) -> None:
+        if self.complete:
+            raise _ExtraBytes()  # a second response glued to the first: never parse it
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
 
@@ -190,6 +206,12 @@ class _Conn(asyncio.Protocol):
             if low == b"content-length" or low == b"transfer-encoding":
                 return True
         return False
+
+    def _extra_bytes(self) -> None:
+        """Bytes after a complete response (one request, one answer): the answer stands as
+        it was, nothing of the rest is merged into it, and the connection is not reused."""
+        self.keep_alive = False
+        self.close()
 
     def _fail(self, error: HttpError) -> None:
         if self.error is None:

@@ -6,8 +6,8 @@ measures, sequentially and in the same run:
 * reference: the same 5 POSTs made back to back with the same HTTP client;
 * flow: a 5-node chain ``n1 -> ... -> n5`` scheduled by the orchestrator with that client.
 
-Both variants are measured for the standalone caller (httpx) and for the gateway's caller
-(``CoreNodeCaller`` on the core's ``ServiceClient``, keep-alive HTTP/1.1 client). Prints median and p90 per
+Both variants use the one node caller (``CoreNodeCaller`` on the core's ``ServiceClient``,
+keep-alive HTTP/1.1 client; standalone orchestrators use it too). Prints median and p90 per
 variant, the ratio flow/reference and the overhead per node in microseconds. A last line
 isolates the engine's own CPU cost per node with an in-memory caller (no network), which
 is stable even on a busy machine where the network numbers are noisy.
@@ -30,10 +30,8 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import httpx
-
 from gateway.balancing import Balancer
-from gateway.orchestrator import HttpNodeCaller, MicroService, NodeRequest, NodeResponse, ServiceOrchestrator
+from gateway.orchestrator import MicroService, NodeRequest, NodeResponse, ServiceOrchestrator
 from gateway.orchestrator.core_caller import CoreNodeCaller
 from gateway.upstream import Ejector, ServiceClient
 
@@ -125,23 +123,7 @@ async def main(runs: int) -> None:
     proc = start_echo(port)
     payload = {"message": "Hello World", "n": list(range(20))}
     body = json.dumps(payload).encode()
-    url = f"http://127.0.0.1:{port}/echo"
     try:
-        client = httpx.AsyncClient(trust_env=False)
-
-        async def direct_httpx() -> None:
-            data: object = payload
-            for _ in range(NODES):
-                resp = await client.post(url, json=data)
-                resp.raise_for_status()
-                data = resp.json()
-
-        caller = HttpNodeCaller(client=client)
-        orch = chain(caller, port)
-        ref = await measure(direct_httpx, runs)
-        flow = await measure(lambda: orch.schedule(payload), runs)
-        report("standalone caller (httpx)", ref, flow)
-
         service_client = ServiceClient(lambda: None, Balancer(), Ejector())  # type: ignore[arg-type,return-value]
 
         async def direct_core() -> None:
@@ -162,7 +144,6 @@ async def main(runs: int) -> None:
         flow = await measure(lambda: core_orch.schedule(payload), runs)
         report("gateway caller (core ServiceClient)", ref, flow)
         await service_client.close()
-        await client.aclose()
         await engine_only(runs, payload)
     finally:
         proc.terminate()

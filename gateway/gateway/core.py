@@ -15,6 +15,7 @@ from .observability.history import History
 from .routing import Limits, RouteTable, RouteTableBuilder
 from .settings import GatewaySettings
 from .upstream import Ejector, ServiceClient
+from .upstream.tls import upstream_tls_context
 
 __all__ = ["GatewayCore"]
 
@@ -61,6 +62,9 @@ class GatewayCore:
             deadline=settings.retry_deadline,
             retry_unanswered=settings.retry_unanswered,
             pool_size=settings.upstream_pool_size,
+            ssl_context=upstream_tls_context(
+                verify=settings.upstream_tls_verify, ca_file=settings.upstream_ca_file
+            ),
             metrics=self.metrics,
             stats=self.stats,
         )

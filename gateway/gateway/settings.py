@@ -72,6 +72,12 @@ class GatewaySettings(LimitSettings, ServiceSettings):
     upstream_pool_size: int = Field(
         default=512, ge=1, description="idle keep-alive connections kept per upstream instance"
     )
+    upstream_tls_verify: bool = Field(
+        default=True, description="verify HTTPS upstreams' certificates and host names (off: testing only)"
+    )
+    upstream_ca_file: str | None = Field(
+        default=None, description="PEM file of the CAs trusted for HTTPS upstreams (default: the system's)"
+    )
     retry_attempts: int = Field(default=3, ge=1, le=10, description="tries on different instances")
     retry_deadline: float = Field(default=5.0, gt=0, description="seconds for all tries together")
     retry_unanswered: bool = Field(

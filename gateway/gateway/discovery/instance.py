@@ -34,11 +34,14 @@ class Instance:
     # (Weights.Passing or Weights.Warning; Consul's default for both is 1).
     status: str = PASSING
     weight: int = 1
+    # Serves HTTPS: the instance declares ``proto=https`` (a tag, or Meta ``proto``, as Fabio reads it).
+    tls: bool = False
 
     def __post_init__(self) -> None:
         if not self.url:
             host = f"[{self.address}]" if ":" in self.address else self.address
-            object.__setattr__(self, "url", f"http://{host}:{self.port}")
+            scheme = "https" if self.tls else "http"
+            object.__setattr__(self, "url", f"{scheme}://{host}:{self.port}")
 
     def __hash__(self) -> int:  # meta/weights are read-only mappings, not hashable
         return hash((self.service, self.id, self.address, self.port, self.tags))
@@ -68,6 +71,7 @@ class Instance:
             "weights": dict(self.weights),
             "status": self.status,
             "weight": self.weight,
+            "tls": self.tls,
         }
 
     @classmethod
@@ -83,16 +87,19 @@ class Instance:
         status = aggregate_status(entry.get("Checks"))
         weight_key = "Warning" if status == WARNING else "Passing"
         raw_weight = weights.get(weight_key, 1)
+        tags = tuple(str(t) for t in (svc.get("Tags") or ()))
+        meta = MappingProxyType({str(k): str(v) for k, v in (svc.get("Meta") or {}).items()})
         return cls(
             service=str(svc.get("Service", "")),
             id=str(svc.get("ID") or f"{address}:{port}"),
             address=str(address),
             port=port,
-            tags=tuple(str(t) for t in (svc.get("Tags") or ())),
-            meta=MappingProxyType({str(k): str(v) for k, v in (svc.get("Meta") or {}).items()}),
+            tags=tags,
+            meta=meta,
             weights=MappingProxyType({str(k): int(v) for k, v in weights.items()}),
             status=status,
             weight=max(0, int(raw_weight if raw_weight is not None else 1)),
+            tls=meta.get("proto") == "https" or "proto=https" in tags,
         )
 
 

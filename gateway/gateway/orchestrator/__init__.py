@@ -6,7 +6,7 @@ OPEA megaservice code runs after one import change::
 
 Nodes without ``host``/``port`` are resolved by service name through discovery; flows can
 also be declared in YAML/JSON files the gateway serves as HTTP endpoints. See
-``gateway/orchestrator.md``.
+``docs/flows.md``.
 """
 
 from __future__ import annotations
@@ -18,20 +18,18 @@ from .dag import DAG
 from .defaults import default_caller, set_default_caller, set_default_observer
 from .errors import FlowDefinitionError, FlowError, NodeCallError
 from .execution import RuntimeGraph
-from .http_caller import ConsulResolver, HttpNodeCaller
 from .microservice import MicroService, opea_microservices, register_microservice
 from .orchestrator import FlowRun, ServiceOrchestrator
 from .params import LLMParams, RerankerParms, RetrieverParms, TextDoc, TopologyInfo
+from .standalone import StandaloneCaller
 
 __all__ = [
     "DAG",
     "Condition",
     "ConditionError",
-    "ConsulResolver",
     "FlowDefinitionError",
     "FlowError",
     "FlowRun",
-    "HttpNodeCaller",
     "LLMParams",
     "MegaServiceEndpoint",
     "MicroService",
@@ -45,6 +43,7 @@ __all__ = [
     "ServiceOrchestrator",
     "ServiceRoleType",
     "ServiceType",
+    "StandaloneCaller",
     "TextDoc",
     "TopologyInfo",
     "default_caller",

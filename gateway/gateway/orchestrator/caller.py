@@ -1,8 +1,8 @@
 """How the engine reaches a node: the ``NodeCaller`` protocol and its request/response types.
 
-The engine only knows this protocol, so it can be tested with fakes; ``HttpNodeCaller``
-(httpx, standalone) and ``CoreNodeCaller`` (the gateway's discovery + balancer + retrying
-upstream client) implement it.
+The engine only knows this protocol, so it can be tested with fakes. ``CoreNodeCaller`` (the
+gateway's discovery + balancer + retrying upstream client) implements it, inside the gateway
+and, through ``StandaloneCaller``, in a plain Python process.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""``CoreNodeCaller``: nodes called through the gateway's ``ServiceClient``.
+"""``CoreNodeCaller``: every node call goes through the gateway's ``ServiceClient``.
 
 A node without a host goes through discovery (routing table, balancer, passive ejection,
-connect-failure retry on another instance); a node with host/port is a direct call on the
-same pooled session. Responses are always requested as streams so an SSE answer can be
-relayed without buffering; other bodies are read in full under the node's timeout.
+connect-failure retry on another instance); a node with host/port, or with a base URL and an
+``api_key`` (OPEA's remote-endpoint form), is a direct call on the same pooled client, HTTPS
+included. Responses are always requested as streams so an SSE answer can be relayed without
+buffering; other bodies are read in full under the node's timeout.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from ..upstream import NoHealthyInstance, UpstreamError, UpstreamResponse, UpstreamTimeout
+from .bodies import node_body
 from .caller import NodeRequest, NodeResponse
 from .errors import NodeCallError
-from .http_caller import HttpNodeCaller, node_body
 
 if TYPE_CHECKING:
     from ..upstream import ServiceClient
@@ -27,17 +29,12 @@ __all__ = ["CoreNodeCaller"]
 class CoreNodeCaller:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
-        self._fallback: HttpNodeCaller | None = None  # https / api_key base URLs
 
     async def call(self, request: NodeRequest, payload: Any) -> NodeResponse:
-        if request.host is not None and (
-            request.protocol != "http" or request.api_key or "/" in request.host
-        ):
-            if self._fallback is None:
-                self._fallback = HttpNodeCaller()
-            return await self._fallback.call(request, payload)
         headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
         headers.update(request.headers)
+        if request.api_key:
+            headers["authorization"] = f"Bearer {request.api_key}"
         body = json.dumps(payload).encode()
         try:
             if request.host is None:
@@ -51,16 +48,18 @@ class CoreNodeCaller:
                     stream=True,
                 )
             else:
+                host, port, path, tls = direct_target(request)
                 resp = await self.client.request_direct(
-                    request.host,
-                    request.port or 80,
+                    host,
+                    port,
                     "POST",
-                    request.endpoint,
+                    path,
                     headers=headers,
                     body=body,
                     timeout=request.timeout,
                     stream=True,
                     label=request.service,
+                    tls=tls,
                 )
         except UpstreamError as exc:
             raise _map(exc) from exc
@@ -98,9 +97,22 @@ class CoreNodeCaller:
         )
 
     async def aclose(self) -> None:
-        if self._fallback is not None:
-            await self._fallback.aclose()
-            self._fallback = None
+        """The ``ServiceClient`` belongs to whoever made it (the gateway's core): left open."""
+
+
+def direct_target(request: NodeRequest) -> tuple[str, int, str, bool]:
+    """``(host, port, path, tls)`` of a node given by address (``direct_url``)."""
+    url = request.direct_url
+    if url is None:
+        raise ValueError(f"node {request.node!r} has no host")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NodeCallError("unavailable", f"node {request.node!r}: unsupported URL {url!r}")
+    tls = parts.scheme == "https"
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return parts.hostname, parts.port or (443 if tls else 80), path, tls
 
 
 def _map(exc: UpstreamError) -> NodeCallError:

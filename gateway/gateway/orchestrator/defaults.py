@@ -2,9 +2,9 @@
 
 Inside the gateway the flows extension installs the gateway-backed caller (discovery,
 balancer, failover) and its metrics here, so plain ``ServiceOrchestrator()`` objects built
-in the same process route through the gateway too. Standalone, the caller is an
-``HttpNodeCaller`` per event loop (httpx connections belong to one loop) resolving names
-through Consul at ``CONSUL_HTTP_ADDR``.
+in the same process route through the gateway too. Standalone, the caller is a
+``StandaloneCaller`` per event loop (connections belong to one loop): the gateway's core
+(discovery from Consul at ``CONSUL_HTTP_ADDR``, balancer, retries) without its server.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import asyncio
 import weakref
 
 from .caller import NodeCaller
-from .http_caller import HttpNodeCaller
 from .observer import FlowObserver, NullObserver
+from .standalone import StandaloneCaller
 
 __all__ = ["default_caller", "default_observer", "set_default_caller", "set_default_observer"]
 
@@ -39,7 +39,7 @@ def default_caller() -> NodeCaller:
     loop = asyncio.get_running_loop()
     caller = _per_loop.get(loop)
     if caller is None:
-        caller = HttpNodeCaller()
+        caller = StandaloneCaller()
         _per_loop[loop] = caller
     return caller
 

@@ -15,6 +15,7 @@ Timeouts count as failures for passive ejection, so a hung instance is soon skip
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from typing import Any
@@ -70,6 +71,7 @@ class ServiceClient:
         deadline: float = 5.0,
         retry_unanswered: bool = True,
         pool_size: int = 512,
+        ssl_context: ssl.SSLContext | None = None,
         metrics: GatewayMetrics | None = None,
         stats: StatisticsStore | None = None,
     ) -> None:
@@ -85,7 +87,7 @@ class ServiceClient:
         self.pool_size = pool_size
         self.metrics = metrics
         self.stats = stats
-        self.http = Http1Client(max_idle_per_host=pool_size)
+        self.http = Http1Client(max_idle_per_host=pool_size, ssl_context=ssl_context)
         self._latency: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- lifecycle
@@ -177,13 +179,15 @@ class ServiceClient:
         stream: bool = False,
         attempts: int = 1,
         label: str | None = None,
+        tls: bool = False,
     ) -> UpstreamResponse:
         """Call a fixed ``host:port`` (e.g. an OPEA node given by address); same errors and response.
 
-        Connect failures are retried on the same address up to ``attempts`` times.
+        Connect failures are retried on the same address up to ``attempts`` times. ``tls``:
+        HTTPS, the certificate verified for ``host``.
         """
         name = label or f"{host}:{port}"
-        inst = Instance(service=name, id=f"{host}:{port}", address=host, port=port)
+        inst = Instance(service=name, id=f"{host}:{port}", address=host, port=port, tls=tls)
         return await self._call(
             name,
             (inst,) * attempts,
@@ -331,6 +335,7 @@ class ServiceClient:
                 timeout=total,
                 stream=req.stream,
                 body_length=req.body_length,
+                tls=inst.tls,
             )
         except HttpError as exc:
             self._done(req.service, inst.id, started, False)

@@ -3,11 +3,14 @@
 Why not aiohttp/httpx: measured on this project's 2-core box, a trivial aiohttp-based proxy
 tops out near 2.8k req/s and httpx far lower (encode/httpx#3215); most of that is per-request
 object machinery, not I/O. This client does only what a proxy needs: pooled keep-alive
-connections per ``host:port``, one write for head+body, httptools for parsing, buffered or
-streamed bodies in both directions, and failures classified by *when* they happened:
+connections per ``host:port`` (TLS per request, ``tls=True``: verified against the system CAs
+or the context given, certificate and host name checked), one write for head+body, httptools
+for parsing, buffered or streamed bodies in both directions, and failures classified by *when*
+they happened:
 
     HttpError
-     ├── ConnectError        the connection could not be opened (refused, unreachable)
+     ├── ConnectError        the connection could not be opened (refused, unreachable, TLS
+     │    │                  handshake or certificate verification failed)
      │    └── ConnectTimeout  ... within the connect timeout
      ├── NoResponse          closed/reset before any response byte (request may not have run)
      ├── ResponseTimeout     no complete response head (buffered: no complete body) in time
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import math
+import ssl
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import cast
@@ -40,6 +44,7 @@ __all__ = [
     "ResponseTimeout",
 ]
 
+_Key = tuple[str, int, bool]  # host, port, TLS: plain and TLS connections never share a pool
 _HIGH_WATER = 1 << 20  # pause reading from the upstream while this much streamed body is unread
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE"})
 
@@ -75,7 +80,7 @@ class _ExtraBytes(Exception):
 class _Conn(asyncio.Protocol):
     """One upstream connection; one request at a time."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, key: tuple[str, int], deadlines: _Deadlines) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, key: _Key, deadlines: _Deadlines) -> None:
         self.loop = loop
         self.key = key
         self.deadlines = deadlines
@@ -370,11 +375,19 @@ class RawResponse:
 class Http1Client:
     """Keep-alive connection pools per ``(host, port)``."""
 
-    def __init__(self, *, max_idle_per_host: int = 256, idle_timeout: float = 4.0) -> None:
+    def __init__(
+        self,
+        *,
+        max_idle_per_host: int = 256,
+        idle_timeout: float = 4.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.max_idle_per_host = max_idle_per_host
+        # For tls=True requests; None: a default context (system CAs, verification on) on first use.
+        self.ssl_context = ssl_context
         # Below uvicorn's 5 s keep-alive: we drop an idle connection before the server does.
         self.idle_timeout = idle_timeout
-        self._idle: dict[tuple[str, int], list[_Conn]] = {}
+        self._idle: dict[_Key, list[_Conn]] = {}
         self.connects = 0
         self._deadlines: _Deadlines | None = None
 
@@ -384,15 +397,23 @@ class Http1Client:
                 conn.close()
         self._idle.clear()
 
-    async def _connect(self, key: tuple[str, int], timeout: float) -> _Conn:
+    async def _connect(self, key: _Key, timeout: float) -> _Conn:
         loop = asyncio.get_running_loop()
         deadlines = self._deadlines
         if deadlines is None or deadlines.loop is not loop:
             deadlines = self._deadlines = _Deadlines(loop)
         conn = _Conn(loop, key, deadlines)
+        host, port, tls = key
+        context: ssl.SSLContext | None = None
+        if tls:
+            if self.ssl_context is None:
+                self.ssl_context = ssl.create_default_context()
+            context = self.ssl_context
         try:
             async with asyncio.timeout(timeout):
-                await loop.create_connection(lambda: conn, key[0], key[1])
+                await loop.create_connection(
+                    lambda: conn, host, port, ssl=context, server_hostname=host if tls else None
+                )
         except TimeoutError as exc:
             raise ConnectTimeout(f"connect to {key[0]}:{key[1]} timed out after {timeout}s") from exc
         except OSError as exc:
@@ -400,7 +421,7 @@ class Http1Client:
         self.connects += 1
         return conn
 
-    def _acquire_idle(self, key: tuple[str, int]) -> _Conn | None:
+    def _acquire_idle(self, key: _Key) -> _Conn | None:
         pool = self._idle.get(key)
         if not pool:
             return None
@@ -442,14 +463,16 @@ class Http1Client:
         timeout: float,
         stream: bool,
         body_length: int | None = None,
+        tls: bool = False,
     ) -> RawResponse:
         """Send one request; see the module docstring for the errors.
 
         ``timeout`` bounds the wait for the response head (and, when buffered, the whole body;
         when streamed, each gap between body chunks). ``body_length`` is the declared length
-        of a streamed body (chunked encoding is used when it is None).
+        of a streamed body (chunked encoding is used when it is None). ``tls``: HTTPS, the
+        certificate verified for ``host`` with ``ssl_context``.
         """
-        key = (host, port)
+        key = (host, port, tls)
         conn = self._acquire_idle(key)
         # Not isinstance(body, AsyncIterable): an ABC check per request costs more than this.
         replayable = body is None or isinstance(body, bytes | bytearray)

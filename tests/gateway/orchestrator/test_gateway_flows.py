@@ -212,11 +212,10 @@ async def test_seed_examples_through_python_api_against_real_services(stack: Sta
     import os
 
     from gateway.orchestrator import (
-        ConsulResolver,
-        HttpNodeCaller,
         MicroService,
         ServiceOrchestrator,
         ServiceType,
+        StandaloneCaller,
         set_default_caller,
     )
 
@@ -284,8 +283,9 @@ async def test_seed_examples_through_python_api_against_real_services(stack: Sta
     assert result_dict.get("data_analyzer/MicroService")["path"] == ["svc-a", "svc-b"]
     assert runtime_graph.all_leaves() == ["data_analyzer/MicroService"]
 
-    # a node without host/port is resolved by name through Consul (standalone caller)
-    caller = HttpNodeCaller(ConsulResolver(stack.consul_url))
+    # a node without host/port is resolved by name through Consul (standalone caller: the
+    # gateway's core, discovery watchers and balancer, without its server)
+    caller = StandaloneCaller(consul_url=stack.consul_url)
     set_default_caller(caller)
     try:
         by_name = ServiceOrchestrator().add(MicroService("svc-c", endpoint="/tag"))
@@ -300,7 +300,7 @@ async def test_node_by_name_fails_over_to_another_instance(stack: Stack) -> None
     """Runs last in this module: it kills one svc-ha instance."""
     import signal
 
-    from gateway.orchestrator import HttpNodeCaller, MicroService, ServiceOrchestrator
+    from gateway.orchestrator import MicroService, ServiceOrchestrator, StandaloneCaller
     from tests.support.processes import free_port, wait_until
 
     from .conftest import routed_counts
@@ -336,20 +336,25 @@ async def test_node_by_name_fails_over_to_another_instance(stack: Stack) -> None
         assert resp.status_code == 200, resp.text
         assert resp.json()["output"]["svc-ha"] == alive
 
-    # 3. the standalone caller fails over the same way: a closed port first, then the live one
-
-    class StaticResolver:
-        async def instances(self, service: str) -> list[str]:
-            return [f"127.0.0.1:{closed}", f"127.0.0.1:{alive}"]
-
-    caller = HttpNodeCaller(StaticResolver())
+    # 3. the standalone caller (the same core: discovery, balancer, retry) fails over the same
+    #    way when Consul lists an instance that does not answer
+    httpx.put(f"{stack.consul_url}/v1/agent/service/register", json=ghost, timeout=5).raise_for_status()
+    caller = StandaloneCaller(consul_url=stack.consul_url)
     try:
         o = ServiceOrchestrator(caller=caller).add(MicroService("svc-ha", endpoint="/tag"))
-        attempts = []
-        for _ in range(4):
+        await caller.start()
+        assert caller.core is not None
+        core = caller.core
+        ghost_id = "svc-ha-ghost"
+        assert await core.discovery.wait_for(
+            lambda t: ghost_id in {i.id for i in t.instances("svc-ha")}, timeout=10
+        )
+        failed_over = 0
+        for _ in range(20):
             result, graph = await o.schedule({})
             assert result["svc-ha/MicroService"]["svc-ha"] == alive
-            attempts.append(graph.trace[0]["attempts"][0]["instance_attempts"])
-        assert sorted(attempts) == [1, 1, 2, 2]  # round-robin start: half begin on the closed port
+            failed_over += graph.trace[0]["attempts"][0]["instance_attempts"] > 1
+        assert failed_over >= 1
     finally:
         await caller.aclose()
+        httpx.put(f"{stack.consul_url}/v1/agent/service/deregister/svc-ha-ghost", timeout=5)

@@ -1,0 +1,26 @@
+"""The gateway process has one upstream HTTP client (upstream/http1.py): httpx, which the
+orchestrator used for its own calls and Consul reads, is not even imported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.support.processes import REPO_ROOT
+
+PROGRAM = """
+import sys
+import gateway.__main__
+from gateway.extensions import default_extensions
+from gateway.orchestrator import ServiceOrchestrator, StandaloneCaller
+from gateway.settings import GatewaySettings
+default_extensions(GatewaySettings())
+print(sorted(m for m in ("httpx", "httpcore") if m in sys.modules))
+"""
+
+
+def test_the_gateway_process_does_not_import_httpx() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", PROGRAM], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

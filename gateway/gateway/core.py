@@ -8,10 +8,11 @@ from typing import Any
 
 from .balancing import Balancer, Draining
 from .capabilities import CapacityHold, ReplicaControl
-from .consul_client import ConsulClient
+from .consul_client import ConsulClient, KVEntry, PrefixWatch
 from .discovery import Discovery, RoutingTable
 from .observability import GatewayMetrics, StatisticsStore
 from .observability.history import History
+from .policy import POLICIES_DIR, PolicyError, PolicySettings, parse_kv_policies
 from .routing import Limits, RouteTable, RouteTableBuilder
 from .settings import GatewaySettings
 from .upstream import Ejector, ServiceClient
@@ -77,6 +78,15 @@ class GatewayCore:
         # Offered by features for others (see capabilities.py); None while the feature is off.
         self.replicas: ReplicaControl | None = None
         self.capacity: CapacityHold | None = None
+        self._kv_errors: tuple[PolicyError, ...] = ()
+        self._policy_prefix = PolicySettings().gateway_kv_prefix + POLICIES_DIR
+        self._policy_watch = PrefixWatch(
+            self.consul.kv,
+            self._policy_prefix,
+            self._on_kv_policies,
+            wait=settings.watch_wait,
+            backoff_max=settings.watch_backoff_max,
+        )
         self.metrics.watch_table(self._table_gauges)
         # What the dashboard charts: sampled here, so a page opened now shows the last 15 min.
         self.history = History(
@@ -104,7 +114,9 @@ class GatewayCore:
         self._rebuild_routes()
 
     def _rebuild_routes(self) -> None:
-        self.routes = self.route_builder.build(self.discovery.table.services, self._kv_policies)
+        self.routes = self.route_builder.build(
+            self.discovery.table.services, self._kv_policies, self._kv_errors
+        )
         self.limits.forget(set(self.routes.rules))
 
     def set_reserved_segments(self, segments: frozenset[str]) -> None:
@@ -114,18 +126,21 @@ class GatewayCore:
         self.route_builder.forget()
         self._rebuild_routes()
 
-    def set_kv_policies(self, policies: Mapping[str, Mapping[str, Any]]) -> None:
-        """Operators' policies per service (from Consul KV); rebuilds the routes view."""
-        self._kv_policies = policies
+    def _on_kv_policies(self, entries: tuple[KVEntry, ...]) -> None:
+        """Operators' policies per service changed in Consul KV: rebuild the routes view."""
+        policies, errors = parse_kv_policies(self._policy_prefix, entries)
+        self._kv_policies, self._kv_errors = policies, tuple(errors)
         self._rebuild_routes()
 
     async def start(self) -> None:
         await self.discovery.start()
         self.history.start()
+        self._policy_watch.start()
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
         await self.history.stop()
+        await self._policy_watch.stop()
         await self.discovery.stop()
         await self.client.close()

@@ -166,12 +166,14 @@ class RouteTableBuilder:
         self,
         services: Mapping[str, tuple[Instance, ...]],
         kv_policies: Mapping[str, Mapping[str, Any]] | None = None,
+        extra_errors: tuple[PolicyError, ...] = (),
     ) -> RouteTable:
+        """``extra_errors``: problems found before (unreadable KV policies), listed with the rest."""
         kv_policies = kv_policies or {}
         memo: dict[str, tuple[tuple[Instance, ...], Any, _Memo]] = {}
         claims: dict[str, list[tuple[str, RouteDecl]]] = {}
         rules: dict[str, ServiceRules] = {}
-        errors: list[PolicyError] = []
+        errors: list[PolicyError] = list(extra_errors)
         for name in sorted(services):
             instances = services[name]
             kv = kv_policies.get(name)

@@ -190,3 +190,25 @@ def test_warning_instances_routed_only_when_enabled(stack: Stack, http: httpx.Cl
         wait_ports(gateway.url, "warny", set())  # type: ignore[attr-defined]
     finally:
         gateway.stop()
+
+
+def test_kv_policy_applies_within_1s_and_wins_over_meta(stack: Stack, http: httpx.Client) -> None:
+    a, _ = ports(stack)
+    register(stack.consul, "kv-1", "kvsvc", a, meta={"gateway-rate": "1000"})
+    wait_ports(stack.url, "kvsvc", {a})
+    key = "/v1/kv/consul-gateway/policies/kvsvc"
+    consul_put(stack.consul, key, {"rate": "1/s", "burst": 1})
+    started = time.monotonic()
+    wait_until(
+        lambda: routes(stack.url)["policies"]["kvsvc"]["policy"].get("rate") == 1.0,
+        timeout=5,
+        interval=0.01,
+        what="KV policy applied",
+    )
+    applied = time.monotonic() - started
+    assert [http.get(f"{stack.url}/svc/kvsvc/whoami").status_code for _ in range(2)] == [200, 429]
+    consul_put(stack.consul, "/v1/kv/consul-gateway/policies/bad", "not json")  # a string, not an object
+    wait_until(lambda: any(e["source"] == "kv" for e in routes(stack.url)["errors"]), timeout=5)
+    httpx.delete(f"{stack.consul}{key}", timeout=5).raise_for_status()
+    wait_until(lambda: routes(stack.url)["policies"]["kvsvc"]["policy"].get("rate") == 1000.0, timeout=5)
+    assert applied < 1.0, applied

@@ -3,7 +3,8 @@
 Declared routes (``urlprefix-`` tags) are looked up in ``core.routes`` for paths outside the
 gateway's own routes. A service with traffic rules (``core.routes.rules``) gets its admission
 limits (429/503 with ``Retry-After``), its version choice (``X-Version``, split, stickiness),
-its per-try timeout, attempts and total timeout; a service without rules takes the plain path.
+its per-try and total timeouts, attempts, retry methods and statuses (passed to the upstream
+client, which owns the retry mechanism); a service without rules takes the plain path.
 
 Any method; the query string and body pass through; hop-by-hop headers are removed and
 X-Forwarded-For/Proto/Host and X-Request-ID added. Request bodies up to
@@ -14,7 +15,6 @@ Responses that arrive whole with their head are sent in one piece, others stream
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -41,6 +41,7 @@ __all__ = [
 log = logging.getLogger("gateway.proxy")
 
 PREFIX = "/svc/"
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # The route label of every request served by a declared route (metrics stay bounded).
 DECLARED_ROUTE = "{urlprefix}"
 _PREFIX_LEN = len(PREFIX)
@@ -219,7 +220,11 @@ async def _send_upstream(
                 detail = f"no healthy instance of service '{service}' with version '{version}'"
                 return await send_json(send, 503, {"detail": detail, "service": service}, rid)
             policy = rules.policy
-            call = core.client.request(
+            # retry_methods: which methods may be tried again (after a per-try timeout or a
+            # retry status); unset: the client's defaults (idempotent methods).
+            methods = policy.retry_methods
+            retry_ok = method in methods if methods is not None else method in _IDEMPOTENT
+            resp = await core.client.request(
                 service,
                 method,
                 path,
@@ -228,20 +233,12 @@ async def _send_upstream(
                 body=body,
                 stream=True,
                 candidates=candidates,
-                timeout=policy.timeout,
+                timeout=policy.total_timeout,
+                try_timeout=policy.timeout,
                 attempts=policy.retry_attempts,
+                idempotent=None if methods is None else retry_ok,
+                retry_statuses=policy.retry_statuses if retry_ok else None,
             )
-            if policy.total_timeout is None:
-                resp = await call
-            else:
-                try:
-                    async with asyncio.timeout(policy.total_timeout):
-                        resp = await call
-                except TimeoutError:
-                    detail = (
-                        f"'{service}' did not answer within its total_timeout ({policy.total_timeout:g}s)"
-                    )
-                    return await send_json(send, 504, {"detail": detail, "service": service}, rid)
     except UpstreamError as exc:
         return await send_json(send, exc.status_code, exc.to_body(), rid)
     except _ClientGone:

@@ -110,12 +110,17 @@ class ServiceClient:
         attempts: int | None = None,
         candidates: tuple[Instance, ...] | None = None,
         idempotent: bool | None = None,
+        try_timeout: float | None = None,
+        retry_statuses: frozenset[int] | None = None,
     ) -> UpstreamResponse:
         """Send ``method path`` to one passing instance of ``service``; see the module docstring.
 
         ``idempotent``: retry a per-try timeout on another instance (default: GET/HEAD/OPTIONS).
         ``candidates``: the instances to balance over, already chosen by the caller (a version
         of the service); default: every instance in the routing table.
+        ``try_timeout``: per-try limit for this call (a service's policy; default the client's).
+        ``retry_statuses``: upstream answers with these statuses are retried on another instance
+        while attempts remain and the body can be replayed; the last answer is returned as is.
 
         ``path`` starts with ``/`` and is already percent-encoded; ``query`` is a mapping, pairs
         or an encoded query string. Raises ``NoHealthyInstance`` (503), ``UpstreamTimeout`` (504)
@@ -146,6 +151,8 @@ class ServiceClient:
             attempts,
             policy,
             idempotent=idempotent,
+            try_timeout=try_timeout,
+            retry_statuses=retry_statuses,
         )
 
     async def request_instance(
@@ -220,6 +227,8 @@ class ServiceClient:
         *,
         same_target_ok: bool = False,
         idempotent: bool | None = None,
+        try_timeout: float | None = None,
+        retry_statuses: frozenset[int] | None = None,
     ) -> UpstreamResponse:
         qs = _encode_query(query)
         hdrs, declared_length = _prepare_headers(headers)
@@ -243,6 +252,8 @@ class ServiceClient:
             retry_timeouts=not same_target_ok
             and ((method.upper() in _RETRY_ON_TIMEOUT) if idempotent is None else idempotent),
             started=time.monotonic(),
+            try_timeout=try_timeout,
+            retry_statuses=retry_statuses or frozenset(),
         )
         # The first attempt has no closure and no retry machinery: a closure here would turn
         # locals into cells on every request, retried or not (py-spy showed it).
@@ -322,7 +333,7 @@ class ServiceClient:
         if left <= 0:
             self.balancer.inflight.end(inst.id)
             raise UpstreamTimeout(req.service, f"'{req.service}' did not answer within the total timeout")
-        total = min(self.try_timeout, left)
+        total = min(req.try_timeout or self.try_timeout, left)
         try:
             raw = await self.http.request(
                 inst.address,
@@ -344,6 +355,15 @@ class ServiceClient:
             self._done(req.service, inst.id, started, False)
             raise
         self.ejector.success(inst.id)
+        if req.retry_statuses and raw.status in req.retry_statuses and self._status_retry(req, attempt_no):
+            raw.release()
+            self._done(req.service, inst.id, started, False)
+            where = f"{inst.address}:{inst.port}"
+            raise _Retryable(
+                UpstreamUnavailable(
+                    req.service, f"'{req.service}' instance {where} answered {raw.status}", instance=where
+                )
+            )
         if raw.body is not None:  # buffered, or streamed but already complete
             self._done(req.service, inst.id, started, True)
             return UpstreamResponse(
@@ -357,6 +377,12 @@ class ServiceClient:
             raw=raw,
             on_close=self._closer(req.service, inst.id, started),
         )
+
+    @staticmethod
+    def _status_retry(req: UpstreamRequest, attempt_no: int) -> bool:
+        """Retry this answer elsewhere? Only while another attempt may follow (the last answer
+        is returned as is) and the request body can be sent again."""
+        return attempt_no < req.max_attempts and req.body_replayable and req.can_retry()
 
     def _closer(self, service: str, instance_id: str, started: float) -> Callable[[bool], None]:
         """``_done`` once, for when a streamed response is closed. Made here, not in ``_send``,

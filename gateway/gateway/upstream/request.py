@@ -52,6 +52,8 @@ class UpstreamRequest:
     tried: set[str] = field(default_factory=set)
     retry_timeouts: bool = False  # idempotent: a per-try timeout is retried on another instance
     started: float = 0.0  # time.monotonic() of the call; the total timeout counts from here
+    try_timeout: float | None = None  # per-try override (a service's policy); None: the client's
+    retry_statuses: frozenset[int] = frozenset()  # answers retried on another instance (policy)
 
     @property
     def body_replayable(self) -> bool:

@@ -212,3 +212,18 @@ def test_kv_policy_applies_within_1s_and_wins_over_meta(stack: Stack, http: http
     httpx.delete(f"{stack.consul}{key}", timeout=5).raise_for_status()
     wait_until(lambda: routes(stack.url)["policies"]["kvsvc"]["policy"].get("rate") == 1000.0, timeout=5)
     assert applied < 1.0, applied
+
+
+def test_retry_statuses_from_meta(stack: Stack, http: httpx.Client) -> None:
+    a, _ = ports(stack)
+    consul_port = int(stack.consul.rsplit(":", 1)[1])
+    meta = {"gateway-retry-statuses": "404", "gateway-retry-attempts": "2"}
+    register(stack.consul, "flaky-ok", "flaky", a, meta=meta)
+    register(stack.consul, "flaky-404", "flaky", consul_port, meta=meta)  # answers 404 to /whoami
+    wait_ports(stack.url, "flaky", {a, consul_port})
+    wait_until(lambda: "flaky" in routes(stack.url)["policies"], timeout=5)
+    statuses = Counter(http.get(f"{stack.url}/svc/flaky/whoami").status_code for _ in range(40))
+    assert statuses == Counter({200: 40})  # a 404 is tried again on the other instance
+    # POST is not a retry method by default: its 404s come back as they are.
+    posts = Counter(http.post(f"{stack.url}/svc/flaky/whoami").status_code for _ in range(40))
+    assert posts[404] > 0 and posts[200] > 0, posts

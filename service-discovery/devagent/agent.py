@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from .acl import ACLStore
 from .catalog import Catalog
 from .checks import truncate_output
 from .config import CONSUL_VERSION, AgentConfig
@@ -81,6 +82,14 @@ class Agent:
         self.local_services: set[str] = set()
         self.local_checks: set[str] = set()
         self.metrics = AgentMetrics()
+        self.acl: ACLStore | None = None
+        if config.acl_enabled:
+            self.acl = ACLStore(
+                self.catalog.next_index,
+                default_allow=config.acl_default_policy == "allow",
+                datacenter=config.datacenter,
+                initial_management_token=config.acl_initial_management_token,
+            )
         self.on_leave: Callable[[], None] | None = None  # set by the CLI: stop the server
         self.sidecars: dict[str, str] = {}  # parent service ID → its <id>-sidecar-proxy registration
         self.monitor = CheckMonitor(config, self.catalog, self._remove_service_quietly, self.local_checks)

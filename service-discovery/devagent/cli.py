@@ -90,6 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="smallest session TTL accepted (Consul's session_ttl_min)",
     )
     p.add_argument(
+        "--acl-enabled",
+        action="store_true",
+        default=_flag("ACL_ENABLED"),
+        help="enable ACLs (default-deny; tokens from X-Consul-Token, Authorization: Bearer or ?token=)",
+    )
+    p.add_argument(
+        "--acl-default-policy",
+        choices=["allow", "deny"],
+        default=_env("ACL_DEFAULT_POLICY", "deny"),
+        help="what ACLs answer where no rule applies",
+    )
+    p.add_argument(
+        "--acl-initial-management-token",
+        default=_env("ACL_INITIAL_MANAGEMENT_TOKEN", ""),
+        help="secret of the management token created at start (Consul's acl.tokens.initial_management)",
+    )
+    p.add_argument(
         "--pretty",
         action=argparse.BooleanOptionalAction,
         default=_flag("PRETTY", default=True),
@@ -123,6 +140,9 @@ def config_from_args(argv: Sequence[str] | None = None) -> AgentConfig:
         enable_script_checks=args.enable_script_checks,
         kv_key_validation=args.kv_key_validation,
         session_ttl_min=dur(args.session_ttl_min),
+        acl_enabled=args.acl_enabled,
+        acl_default_policy=args.acl_default_policy,
+        acl_initial_management_token=args.acl_initial_management_token,
         pretty=args.pretty,
     )
 

@@ -9,11 +9,15 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from .. import jsonout
+from ..acl import PermissionDenied
+from ..acl.store import TokenNotFound
 from ..agent import Agent
 from ..config import AgentConfig
 from ..decode import DecodeError
 from ..errors import ApiError
+from .acl_guard import exempt, post_filter, pre_check
 from .endpoints import register_routes
+from .query import DEFAULT_ACL_POLICY
 from .render import Renderer
 from .request import Receive, Request
 from .request import Receive as _Receive
@@ -35,6 +39,7 @@ class DevAgentApp:
         self.config = config or AgentConfig()
         jsonout.configure(self.config.pretty)
         self.agent = Agent(self.config)
+        DEFAULT_ACL_POLICY["value"] = self.config.acl_default_policy if self.config.acl_enabled else "allow"
         self.renderer = Renderer(self.agent)
         self.router = Router()
         register_routes(self.router, self.agent, self.renderer)
@@ -96,8 +101,20 @@ class DevAgentApp:
         if method not in route.methods:
             return text_response(405, f"method {req.method} not allowed", {"Allow": allow})
         started = time.perf_counter()
+        acl = self.agent.acl
         try:
+            if acl is not None and not exempt(route.pattern):
+                try:
+                    req.authz = acl.resolve(req.token())
+                except TokenNotFound:
+                    return text_response(403, "ACL not found")
+                await pre_check(self.agent, req, route.pattern, rest)
+                return post_filter(req, route.pattern, await route.handler(req, rest))
             return await route.handler(req, rest)
+        except PermissionDenied as exc:
+            return text_response(403, exc.text)
+        except TokenNotFound:
+            return text_response(403, "ACL not found")
         except ApiError as exc:
             return text_response(exc.status, exc.message, exc.headers)
         except DecodeError as exc:

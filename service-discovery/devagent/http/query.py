@@ -68,9 +68,12 @@ def parse_query(req: Request, config: AgentConfig) -> QueryOptions:
     return opts
 
 
+DEFAULT_ACL_POLICY = {"value": "allow"}  # set by the app: "deny" when ACLs are on with default-deny
+
+
 def meta_headers(index: int, opts: QueryOptions) -> dict[str, str]:
     return {
-        "X-Consul-Default-Acl-Policy": "allow",
+        "X-Consul-Default-Acl-Policy": DEFAULT_ACL_POLICY["value"],
         "X-Consul-Effective-Consistency": opts.consistency,
         "X-Consul-Index": str(max(index, 1)),
         "X-Consul-Knownleader": "true",

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ..acl import ALLOW_ALL, Authorizer
 from ..errors import ApiError
 
 __all__ = ["Request"]
@@ -26,6 +27,19 @@ class Request:
         self.headers: dict[str, str] = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
         }
+        self.authz: Authorizer = ALLOW_ALL  # set by the app when ACLs are enabled
+        self._body: bytes | None = None
+
+    def token(self) -> str:
+        """The ACL token as Consul's parseToken finds it: ?token=, X-Consul-Token, Authorization: Bearer."""
+        if self.get("token"):
+            return self.get("token")
+        if self.headers.get("x-consul-token"):
+            return self.headers["x-consul-token"]
+        parts = self.headers.get("authorization", "").split(" ")
+        if len(parts) == 2 and parts[0].lower() == "bearer":
+            return parts[1].strip()
+        return ""
 
     def has(self, name: str) -> bool:
         return name in self.query
@@ -38,7 +52,9 @@ class Request:
         """Read the whole body; with ``limit`` raise 413 (Consul's KV message) when it is exceeded.
 
         With ``too_large`` that error is raised as soon as the body passes ``limit`` (nothing more
-        is buffered)."""
+        is buffered).  The body is kept, so the ACL check and the handler can both read it."""
+        if self._body is not None:
+            return self._body
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -53,6 +69,7 @@ class Request:
             if not message.get("more_body", False):
                 break
         data = b"".join(chunks)
+        self._body = data
         if limit is not None and len(data) > limit:
             raise ApiError(
                 413,

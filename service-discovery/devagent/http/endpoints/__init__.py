@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...agent import Agent
 from ..render import Renderer
 from ..router import Router
+from .acl import ACLEndpoints
 from .agent_checks import AgentChecks
 from .agent_info import AgentInfo
 from .agent_ops import AgentOps
@@ -50,8 +51,13 @@ def register_routes(router: Router, agent: Agent, renderer: Renderer) -> None:
     router.add("/v1/status/leader", GET, info.leader)
     router.add("/v1/status/peers", GET, info.peers)
     router.add("/v1/catalog/datacenters", GET, info.datacenters)
-    router.add("/v1/acl/", ("GET", "PUT", "POST", "DELETE"), info.acl_disabled)
-    router.add("/v1/agent/token/", PUT, info.acl_disabled)
+    if agent.acl is None:
+        router.add("/v1/acl/", ("GET", "PUT", "POST", "DELETE"), info.acl_disabled)
+        router.add("/v1/agent/token/", PUT, info.acl_disabled)
+    else:
+        acl = ACLEndpoints(agent)
+        router.add("/v1/acl/", ("GET", "PUT", "DELETE"), acl.handle)
+        router.add("/v1/agent/token/", PUT, acl.agent_token)
 
     ops = AgentOps(agent)
     router.add("/v1/agent/metrics", GET, ops.metrics)

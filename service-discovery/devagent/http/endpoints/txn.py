@@ -7,6 +7,7 @@ import binascii
 import json
 from typing import Any
 
+from ...acl import PermissionDenied
 from ...agent import Agent
 from ...errors import ApiError
 from ...txn import WRITE_VERBS, KVOp, entry_result, run_kv_txn
@@ -126,9 +127,29 @@ class TxnEndpoints:
             headers = {"X-Consul-Knownleader": "true", "X-Consul-Lastcontact": "0"}
         else:
             check_dc(req, self.agent.config)
+        denied = _acl_errors(req, ops)
+        if denied:
+            body = {"Results": None, "Errors": [{"OpIndex": i, "What": what} for i, what in denied]}
+            return json_response(body, headers, status=409)
         outcome = run_kv_txn(self.agent.kv, ops)
+        if not req.authz.unrestricted:  # FilterTxnResults: entries the token may not read are dropped
+            outcome.results = [r for r in outcome.results if req.authz.allowed("key", r[0].key, "read")]
         if outcome.errors:
             body = {"Results": None, "Errors": [{"OpIndex": i, "What": what} for i, what in outcome.errors]}
             return json_response(body, headers, status=409)
         results = [entry_result(entry, with_value, entry_json) for entry, with_value in outcome.results]
         return json_response({"Results": results or None, "Errors": None}, headers)
+
+
+def _acl_errors(req: Request, ops: list[KVOp]) -> list[tuple[int, str]]:
+    """kvsPreApply's ACL part: reads are filtered later, checks need key:read, the rest key:write."""
+    errors: list[tuple[int, str]] = []
+    for i, op in enumerate(ops):
+        if op.unsupported or op.verb in ("get", "get-or-empty", "get-tree", "check-not-exists"):
+            continue
+        level = "read" if op.verb in ("check-session", "check-index") else "write"
+        try:
+            req.authz.require("key", op.key, level)
+        except PermissionDenied as exc:
+            errors.append((i, exc.text))
+    return errors

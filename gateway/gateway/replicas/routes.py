@@ -32,6 +32,7 @@ class InstanceView(BaseModel):
     image: str
     address: str | None = Field(description="address:port the gateway routes to")
     health: str = Field(description="passing (in the routing table) | not_passing | stopped")
+    node: str | None = Field(default=None, description="swarm runtime: the node running the task")
 
 
 class InstancesResponse(BaseModel):
@@ -83,7 +84,13 @@ def create_router(get_manager: Callable[[], ReplicaManager]) -> APIRouter:
 
     def view(m: ReplicaManager, r: ReplicaInfo) -> InstanceView:
         return InstanceView(
-            id=r.id, name=r.name, status=r.status, image=r.image, address=r.hostport, health=m.health(r)
+            id=r.id,
+            name=r.name,
+            status=r.status,
+            image=r.image,
+            address=r.hostport,
+            health=m.health(r),
+            node=r.node,
         )
 
     @router.post(

@@ -1,4 +1,4 @@
-"""Pick the replica runtime: ``docker``, ``process`` or ``auto``."""
+"""Pick the replica runtime: ``docker``, ``process``, ``swarm`` or ``auto``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from .backend import ReplicaBackend
 from .docker_backend import DockerBackend, docker_reachable
 from .process_backend import ProcessBackend
 from .settings import ReplicaSettings
+from .swarm_backend import SwarmBackend
 
 __all__ = ["select_backend"]
 
@@ -24,6 +25,10 @@ async def select_backend(settings: ReplicaSettings, owner: str) -> ReplicaBacken
         backend: ReplicaBackend = ProcessBackend(settings, owner)
         await backend.start()
         return backend
+    if runtime == "swarm":  # never chosen by auto: a Swarm is a deliberate deployment
+        swarm_backend = SwarmBackend(settings, owner)
+        await swarm_backend.start()  # RuntimeUnavailable when the engine is not a Swarm manager
+        return swarm_backend
     if runtime == "auto":
         ok, why = await asyncio.to_thread(docker_reachable)
         if not ok:

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["ReplicaSettings", "Runtime"]
 
-Runtime = Literal["auto", "docker", "process"]
+Runtime = Literal["auto", "docker", "process", "swarm"]
 
 _MEMORY = re.compile(r"^\d+[bkmg]?$", re.IGNORECASE)
 _STACK = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
@@ -23,7 +23,9 @@ class ReplicaSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
 
     gateway_runtime: Runtime = Field(
-        default="auto", description="docker | process | auto (docker when the engine answers, else process)"
+        default="auto",
+        description="docker | process | swarm | auto (docker when the engine answers, else process); "
+        "swarm = one Swarm service per model (docs/swarm.md)",
     )
     stack_name: str | None = Field(
         default=None,
@@ -64,6 +66,11 @@ class ReplicaSettings(BaseSettings):
     replica_remove_on_stop: bool = Field(
         default=True, description="remove the replicas this gateway launched when it stops"
     )
+    replica_placement: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="swarm runtime: ';'-separated placement constraints (node.role==worker) and "
+        "spread preferences (spread=node.id)",
+    )
     replica_models: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated known model names; default: read the artifacts"
     )
@@ -76,6 +83,16 @@ class ReplicaSettings(BaseSettings):
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [s.strip() for s in value.split(",") if s.strip()]
+        return value
+
+    @field_validator("replica_placement", mode="before")
+    @classmethod
+    def _placement(cls, value: Any) -> Any:
+        from .placement import parse_placement
+
+        if isinstance(value, str):
+            value = [s.strip() for s in value.split(";") if s.strip()]
+        parse_placement(value)  # ValueError names the bad item
         return value
 
     @field_validator("replica_memory")

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 __all__ = ["ReplicaInfo"]
 
+# Swarm task states before "running": the task is on its way, not dead.
+_SWARM_STARTING = frozenset(
+    ("new", "allocated", "pending", "assigned", "accepted", "ready", "preparing", "starting")
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ReplicaInfo:
@@ -22,10 +27,11 @@ class ReplicaInfo:
     restarts: int = 0
     exit_code: int | None = None
     owner: str | None = None  # the gateway instance that launched it
+    node: str | None = None  # swarm runtime: the node the task runs on
 
     @property
     def alive(self) -> bool:
-        return self.status in ("created", "running", "restarting")
+        return self.status in ("created", "running", "restarting") or self.status in _SWARM_STARTING
 
     @property
     def hostport(self) -> str | None:

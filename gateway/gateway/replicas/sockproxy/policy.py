@@ -3,7 +3,9 @@
 Reads that the SDK needs are allowed; container creation only for the allowed image, with
 this stack's replica labels and no privilege-granting options; start/stop/remove/logs only
 for containers carrying this stack's replica labels (checked by the server before
-forwarding).
+forwarding). The Swarm runtime's calls likewise: service create only with a replica spec
+(``check_service``), update/logs only of services carrying the replica labels, and the
+reads of services, tasks and nodes. Services are never deleted through the proxy.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ _READS = [
         rf"^/containers/{_ID}/json$",
         r"^/images/[^?]+/json$",
         rf"^/networks/{_ID}$",
+        # Swarm runtime: list/inspect services and tasks, a task's node (for its hostname)
+        r"^/services$",
+        rf"^/services/{_ID}$",
+        r"^/tasks$",
+        rf"^/tasks/{_ID}$",
+        rf"^/nodes/{_ID}$",
     )
 ]
 _TARGETED = {
@@ -35,6 +43,20 @@ _TARGETED = {
     ("DELETE", re.compile(rf"^/containers/(?P<id>{_ID})$")),
     ("GET", re.compile(rf"^/containers/(?P<id>{_ID})/logs$")),
 }
+_SERVICE_TARGETED = {
+    ("POST", re.compile(rf"^/services/(?P<id>{_ID})/update$")),
+    ("GET", re.compile(rf"^/services/(?P<id>{_ID})/logs$")),
+}
+# Container-spec fields of a service that would reach the host, secrets or privileges.
+_FORBIDDEN_CONTAINER_SPEC = (
+    "Mounts",
+    "CapabilityAdd",
+    "Sysctls",
+    "Secrets",
+    "Configs",
+    "Devices",
+    "Ulimits",
+)
 _FORBIDDEN_HOST_CONFIG = ("Binds", "Mounts", "Devices", "CapAdd", "DeviceRequests", "VolumesFrom", "Links")
 
 
@@ -44,6 +66,8 @@ class Decision:
     reason: str = ""
     target: str | None = None  # container id whose labels must be checked before forwarding
     check_body: bool = False  # a create: the JSON body must pass ``check_create``
+    service_target: str | None = None  # service id whose labels must be checked before forwarding
+    check_service_body: bool = False  # a service create/update: the body must pass ``check_service``
 
 
 class Policy:
@@ -66,6 +90,14 @@ class Policy:
             m = pattern.match(path)
             if m and method == verb:
                 return Decision(True, target=m.group("id"))
+        if method == "POST" and path == "/services/create":
+            return Decision(True, check_service_body=True)
+        for verb, pattern in _SERVICE_TARGETED:
+            m = pattern.match(path)
+            if m and method == verb:
+                return Decision(
+                    True, service_target=m.group("id"), check_service_body=path.endswith("/update")
+                )
         return Decision(False, f"{method} {path} is not allowed by the gateway's Docker proxy")
 
     def labels_ok(self, labels: dict[str, str] | None) -> bool:
@@ -96,3 +128,59 @@ class Policy:
         if self.network and host.get("NetworkMode") not in (None, "", "default", self.network):
             return f"network {host.get('NetworkMode')!r} is not the replica network {self.network!r}"
         return None
+
+    def check_service(self, body: Any, network_ids: frozenset[str] = frozenset()) -> str | None:
+        """None when a service create/update body is a replica spec, else why it is refused.
+        ``network_ids``: the replica network's id(s), since updates name networks by id.
+        Docker decodes JSON keys case-insensitively, so every object is read the same way."""
+        try:
+            return self._check_service(body, network_ids)
+        except ValueError as exc:
+            return str(exc)
+
+    def _check_service(self, body: Any, network_ids: frozenset[str]) -> str | None:
+        spec_root = _ci(body, "service spec")
+        if not self.labels_ok(spec_root.get("labels")):
+            return f"services must carry the replica labels of stack {self.stack!r}"
+        template = _ci(spec_root.get("tasktemplate") or {}, "TaskTemplate")
+        if str(template.get("runtime") or "container").lower() != "container" or "pluginspec" in template:
+            return "only container tasks are allowed"
+        spec = _ci(template.get("containerspec") or {}, "ContainerSpec")
+        image = str(spec.get("image") or "")
+        if image.split("@", 1)[0] not in self.images:
+            return f"image {image!r} is not an allowed replica image"
+        if not self.labels_ok(spec.get("labels")):
+            return f"task containers must carry the replica labels of stack {self.stack!r}"
+        for key in _FORBIDDEN_CONTAINER_SPEC:
+            if spec.get(key.lower()):
+                return f"ContainerSpec.{key} is not allowed"
+        # Inspect returns empty Privileges; any set value (credential spec, SELinux, seccomp or
+        # AppArmor profiles) changes the task's confinement. NoNewPrivileges only tightens it.
+        privileges = _ci(spec.get("privileges") or {}, "Privileges")
+        relaxed = sorted(k for k, v in privileges.items() if v and k != "nonewprivileges")
+        if relaxed:
+            return f"ContainerSpec.Privileges.{relaxed[0]} is not allowed"
+        mode = _ci(spec_root.get("mode") or {"replicated": {}}, "Mode")
+        if set(mode) != {"replicated"}:
+            return "only replicated services are allowed"
+        if _ci(spec_root.get("endpointspec") or {}, "EndpointSpec").get("ports"):
+            return "replicas publish no ports"
+        allowed = {self.network, *network_ids} if self.network else None
+        for net in [*(template.get("networks") or []), *(spec_root.get("networks") or [])]:
+            target = _ci(net or {}, "network").get("target")
+            if allowed is not None and target not in allowed:
+                return f"network {target!r} is not the replica network {self.network!r}"
+        return None
+
+
+def _ci(obj: Any, what: str) -> dict[str, Any]:
+    """``obj`` with lower-case keys; refuses non-objects and keys that differ only by case."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"{what} must be a JSON object")
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        low = str(key).lower()
+        if low in out:
+            raise ValueError(f"{what} has the key {key!r} twice (keys are case-insensitive)")
+        out[low] = value
+    return out

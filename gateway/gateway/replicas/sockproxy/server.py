@@ -29,6 +29,14 @@ def create_proxy_app(policy: Policy, socket_path: str = "/var/run/docker.sock") 
     async def on_cleanup(app: web.Application) -> None:
         await app[session_key].close()
 
+    async def network_ids(session: aiohttp.ClientSession) -> frozenset[str]:
+        """The replica network's id (a service update names its networks by id)."""
+        if not policy.network:
+            return frozenset()
+        async with session.get(f"http://docker/networks/{policy.network}") as resp:
+            data = await resp.json() if resp.status == 200 else {}
+        return frozenset({str(data["Id"])}) if isinstance(data, dict) and data.get("Id") else frozenset()
+
     def refuse(reason: str) -> web.Response:
         log.warning("refused: %s", reason)
         return web.json_response({"message": f"refused by the gateway's Docker proxy: {reason}"}, status=403)
@@ -46,6 +54,25 @@ def create_proxy_app(policy: Policy, socket_path: str = "/var/run/docker.sock") 
                 reason = "container create body is not JSON"
             if reason:
                 return refuse(reason)
+        if decision.check_service_body:
+            try:
+                spec = json.loads(body or b"null")
+            except ValueError:
+                return refuse("service spec is not JSON")
+            reason = policy.check_service(spec, await network_ids(session))
+            if reason:
+                return refuse(reason)
+        if decision.service_target is not None:
+            async with session.get(f"http://docker/services/{decision.service_target}") as inspect:
+                if inspect.status == 404:
+                    return web.json_response(
+                        {"message": f"service {decision.service_target} not found"}, status=404
+                    )
+                data = await inspect.json() if inspect.status == 200 else {}
+            if not policy.labels_ok(((data or {}).get("Spec") or {}).get("Labels")):
+                return refuse(
+                    f"service {decision.service_target} is not a replica service of stack {policy.stack!r}"
+                )
         if decision.target is not None:
             async with session.get(f"http://docker/containers/{decision.target}/json") as inspect:
                 if inspect.status == 404:

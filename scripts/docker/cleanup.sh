@@ -23,6 +23,9 @@ list() {
                docker ps -a --filter "label=$DOCKER_LABEL_MANAGED=true" --format "$fmt" ;;
     network)   fmt='{{.ID}} {{.Label "io.consul-gateway.stack"}}'
                docker network ls --filter "label=$DOCKER_LABEL_MANAGED=true" --format "$fmt" ;;
+    service)   fmt='{{.ID}} {{.Label "io.consul-gateway.stack"}}'   # Swarm (docs/swarm.md)
+               [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = true ] || return 0
+               docker service ls --filter "label=$DOCKER_LABEL_MANAGED=true" --format "$fmt" ;;
     volume)    fmt='{{.Name}} {{.Label "io.consul-gateway.stack"}}'
                docker volume ls --filter "label=$DOCKER_LABEL_MANAGED=true" --format "$fmt" ;;
   esac
@@ -37,6 +40,10 @@ select_ids() {
   done
   return 0
 }
+mapfile -t services < <(list service | select_ids)
+if [ "${#services[@]}" -gt 0 ]; then
+  log "removing ${#services[@]} swarm service(s)"; docker service rm "${services[@]}" >/dev/null
+fi
 mapfile -t containers < <(list container | select_ids)
 if [ "${#containers[@]}" -gt 0 ]; then
   log "removing ${#containers[@]} container(s)"; docker rm -f -v "${containers[@]}" >/dev/null

@@ -47,8 +47,9 @@ case "$cmd" in
   down)
     docker stack rm --detach=false "$stack" >/dev/null 2>&1 || docker stack rm "$stack" >/dev/null 2>&1 || true
     deadline=$(( $(date +%s) + WAIT ))
-    # stack rm returns before the tasks are gone; networks go last.
-    while [ -n "$(docker network ls -q --filter "label=com.docker.stack.namespace=$stack")$(docker service ls -q --filter "label=com.docker.stack.namespace=$stack")" ]; do
+    # stack rm returns before the tasks' containers are gone; networks go last.
+    ns="label=com.docker.stack.namespace=$stack"
+    while [ -n "$(docker service ls -q --filter "$ns")$(docker ps -aq --filter "$ns")$(docker network ls -q --filter "$ns")" ]; do
       [ "$(date +%s)" -lt "$deadline" ] || die "stack $stack not gone within ${WAIT}s"
       sleep 1
     done

@@ -69,6 +69,11 @@ def remove_leftovers(client: docker.DockerClient) -> None:
         name = (n.attrs.get("Labels") or {}).get(STACK, "")
         if name.startswith(TEST_PREFIX) and _owner_dead(name):
             names.add(name)
+    if client.info().get("Swarm", {}).get("ControlAvailable"):
+        for svc in client.services.list(filters={"label": f"{MANAGED}=true"}):
+            name = (svc.attrs["Spec"].get("Labels") or {}).get(STACK, "")
+            if name.startswith(TEST_PREFIX) and _owner_dead(name):
+                names.add(name)
     for name in names:
         remove_stacks(client, stack=name)
 
@@ -83,6 +88,13 @@ def remove_stacks(
         return name == stack if stack is not None else bool(prefix) and name.startswith(prefix or "")
 
     flt = {"label": f"{MANAGED}=true"}
+    if client.info().get("Swarm", {}).get("ControlAvailable"):  # Swarm stacks (test_swarm.py)
+        for svc in client.services.list(filters=flt):
+            if selected(svc.attrs["Spec"].get("Labels")):
+                try:
+                    svc.remove()
+                except (NotFound, APIError):
+                    pass
     for c in client.containers.list(all=True, filters=flt):
         if selected(c.labels):
             try:

@@ -165,3 +165,21 @@ async def test_scale_reconciles_and_unknown_model() -> None:
         await manager.launch("XGBoost")
     await manager.close(remove_owned=True)
     assert backend.items == {}
+
+
+def test_placement_and_swarm_names() -> None:
+    from gateway.replicas.placement import parse_placement
+    from gateway.replicas.swarm_backend import memory_bytes, service_name_for
+
+    placement = parse_placement(["node.role==worker", "spread=node.id", "node.labels.zone != b"])
+    assert placement.constraints == ("node.role==worker", "node.labels.zone != b")
+    assert placement.spread == ("node.id",)
+    with pytest.raises(ValueError, match="rm -rf"):
+        parse_placement(["rm -rf"])
+    settings = ReplicaSettings(gateway_runtime="swarm", replica_placement="node.role==worker; spread=node.id")
+    assert settings.replica_placement == ["node.role==worker", "spread=node.id"]
+    with pytest.raises(ValidationError, match="replica_placement"):
+        ReplicaSettings(replica_placement="spread=")
+    assert service_name_for("s1", "Linear Regression") == "s1-gdp-linear-regression"
+    assert len(service_name_for("s" * 60, "m")) <= 63
+    assert memory_bytes("512m") == 512 << 20 and memory_bytes("1g") == 1 << 30 and memory_bytes("100") == 100

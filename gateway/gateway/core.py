@@ -117,7 +117,9 @@ class GatewayCore:
         self.routes = self.route_builder.build(
             self.discovery.table.services, self._kv_policies, self._kv_errors
         )
-        self.limits.forget(set(self.routes.rules))
+        keep = set(self.routes.rules)
+        keep.update(r.limit_key for r in self.routes.prefixes.routes if r.limited)
+        self.limits.forget(keep)
 
     def set_reserved_segments(self, segments: frozenset[str]) -> None:
         """First path segments of the gateway's own routes (``api``, ``svc``, ...): declared

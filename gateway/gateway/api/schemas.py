@@ -79,6 +79,9 @@ class DeclaredRouteView(BaseModel):
     service: str
     strip: str
     tag: str
+    rate: float | None = Field(default=None, description="this route's own requests/s (tag option rate=)")
+    burst: int | None = None
+    max_in_flight: int | None = None
 
 
 class PolicyView(BaseModel):

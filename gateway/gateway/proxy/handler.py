@@ -24,7 +24,7 @@ from urllib.parse import unquote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import GatewayCore
-from ..routing import Route, ServiceRules
+from ..routing import Rejection, Route, ServiceRules
 from ..upstream import UpstreamError
 from .headers import forward_request_headers, forward_response_headers
 
@@ -134,7 +134,24 @@ async def proxy_declared(core: GatewayCore, route: Route, scope: Scope, receive:
     scope["gateway.route"] = DECLARED_ROUTE
     raw: bytes | None = scope.get("raw_path")
     path = route.upstream_path(raw.decode("latin-1") if raw else scope["path"])
-    return await _forward(core, scope, receive, send, route.service, path, request_id, rid)
+    if not route.limited:
+        return await _forward(core, scope, receive, send, route.service, path, request_id, rid)
+    key = route.limit_key
+    rejected = core.limits.admit(key, route.rate, route.max_in_flight)
+    if rejected is not None:
+        return await _reject(send, rejected, route.service, rid)
+    try:
+        return await _forward(core, scope, receive, send, route.service, path, request_id, rid)
+    finally:
+        if route.max_in_flight is not None:
+            core.limits.release(key)
+
+
+async def _reject(send: Send, rejected: Rejection, service: str, rid: list[tuple[bytes, bytes]]) -> int:
+    retry_after = [(b"retry-after", str(rejected.retry_after).encode())]
+    return await send_json(
+        send, rejected.status, {"detail": rejected.detail, "service": service}, rid + retry_after
+    )
 
 
 async def _forward(
@@ -155,10 +172,7 @@ async def _forward(
         if policy.rate is not None or policy.max_in_flight is not None:
             rejected = core.limits.admit(service, policy.rate, policy.max_in_flight)
             if rejected is not None:
-                retry_after = [(b"retry-after", str(rejected.retry_after).encode())]
-                return await send_json(
-                    send, rejected.status, {"detail": rejected.detail, "service": service}, rid + retry_after
-                )
+                return await _reject(send, rejected, service, rid)
             limited = policy.max_in_flight is not None
     try:
         return await _send_upstream(core, scope, receive, send, service, path, request_id, rid, rules)

@@ -106,12 +106,12 @@ def _routes(
                 continue
             other = by_key.get(parsed.key)
             if other is None or parsed.tag < other.tag:
-                if other is not None and other.strip != parsed.strip:
+                if other is not None and other != parsed:
                     errors.append(
                         PolicyError(service, "tag", other.tag, f"conflicts with {parsed.tag!r}, which wins")
                     )
                 by_key[parsed.key] = parsed
-            elif other.strip != parsed.strip and parsed.tag != other.tag:
+            elif other != parsed and parsed.tag != other.tag:
                 errors.append(
                     PolicyError(service, "tag", parsed.tag, f"conflicts with {other.tag!r}, which wins")
                 )
@@ -193,7 +193,9 @@ class RouteTableBuilder:
         routes = []
         for key, claimants in claims.items():
             winner, decl = claimants[0]  # services were visited in name order
-            routes.append(Route(decl.host, decl.prefix, winner, decl.strip, decl.tag))
+            routes.append(
+                Route(decl.host, decl.prefix, winner, decl.strip, decl.tag, decl.rate, decl.max_in_flight)
+            )
             for loser, lost in claimants[1:]:
                 errors.append(
                     PolicyError(loser, "tag", lost.tag, f"route {key} is already served by {winner!r}")

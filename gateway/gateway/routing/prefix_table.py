@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from ..policy import RateLimit
 
 __all__ = ["PrefixTable", "Route"]
 
@@ -24,6 +27,17 @@ class Route:
     service: str
     strip: str = ""
     tag: str = ""
+    rate: RateLimit | None = None
+    max_in_flight: int | None = None
+
+    @property
+    def limit_key(self) -> str:
+        """The key of this route's own limits (None of them: the route is not limited)."""
+        return f"route {self.host}{self.prefix}"
+
+    @property
+    def limited(self) -> bool:
+        return self.rate is not None or self.max_in_flight is not None
 
     def upstream_path(self, path: str) -> str:
         """``path`` minus ``strip`` (always starting with '/')."""
@@ -33,13 +47,16 @@ class Route:
             return rest if rest.startswith("/") else "/" + rest
         return path
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "host": self.host,
             "prefix": self.prefix,
             "service": self.service,
             "strip": self.strip,
             "tag": self.tag,
+            "rate": self.rate.rate if self.rate else None,
+            "burst": self.rate.burst if self.rate else None,
+            "max_in_flight": self.max_in_flight,
         }
 
 

@@ -45,3 +45,13 @@ def test_invalid(tag: str, why: str) -> None:
     parsed = parse_urlprefix(tag)
     assert isinstance(parsed, str)
     assert why in parsed
+
+
+def test_route_limits() -> None:
+    from gateway.policy import RateLimit
+
+    parsed = parse_urlprefix("urlprefix-/a strip=/a rate=2/s burst=3 max_in_flight=4")
+    assert isinstance(parsed, RouteDecl)
+    assert (parsed.rate, parsed.max_in_flight, parsed.strip) == (RateLimit(2.0, 3), 4, "/a")
+    bad = parse_urlprefix("urlprefix-/a rate=-1")
+    assert isinstance(bad, str) and bad.startswith("rate: ")

@@ -227,3 +227,31 @@ def test_retry_statuses_from_meta(stack: Stack, http: httpx.Client) -> None:
     # POST is not a retry method by default: its 404s come back as they are.
     posts = Counter(http.post(f"{stack.url}/svc/flaky/whoami").status_code for _ in range(40))
     assert posts[404] > 0 and posts[200] > 0, posts
+
+
+def test_route_limit_from_tag_options(stack: Stack, http: httpx.Client) -> None:
+    a, _ = ports(stack)
+    register(stack.consul, "rlim-1", "routelim", a, tags=["urlprefix-/rl strip=/rl rate=1/s burst=1"])
+    wait_until(lambda: http.get(f"{stack.url}/rl/whoami").status_code == 429, timeout=5, interval=0.05)
+    limited = http.get(f"{stack.url}/rl/whoami")
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert (
+        http.get(f"{stack.url}/svc/routelim/whoami").status_code == 200
+    )  # the service itself is not limited
+    (route,) = [r for r in routes(stack.url)["routes"] if r["service"] == "routelim"]
+    assert (route["rate"], route["burst"]) == (1.0, 1)
+
+
+def test_sticky_split_by_header(stack: Stack, http: httpx.Client) -> None:
+    a, b = ports(stack)
+    meta = {"gateway-split": "v1:50,v2:50", "gateway-sticky": "header:X-User"}
+    register(stack.consul, "st-a", "sticky", a, tags=["version:v1"], meta=meta)
+    register(stack.consul, "st-b", "sticky", b, tags=["version:v2"], meta=meta)
+    wait_ports(stack.url, "sticky", {a, b})
+    wait_until(lambda: "sticky" in routes(stack.url)["policies"], timeout=5)
+    url = f"{stack.url}/svc/sticky/whoami"
+    per_user = {
+        user: served_by(http, url, 5, {"X-User": user}) for user in ("ann", "bob", "cy", "dee", "eve", "fay")
+    }
+    assert all(len(counts) == 1 for counts in per_user.values()), per_user  # one version per user
+    assert len({next(iter(c)) for c in per_user.values()}) == 2, per_user  # and both versions used

@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="smallest session TTL accepted (Consul's session_ttl_min)",
     )
     p.add_argument(
+        "--prometheus-retention-time",
+        type=_duration,
+        default=_env("PROMETHEUS_RETENTION_TIME", "0"),
+        help="serve /v1/agent/metrics?format=prometheus (Consul answers 415 while this is 0)",
+    )
+    p.add_argument(
         "--acl-enabled",
         action="store_true",
         default=_flag("ACL_ENABLED"),
@@ -140,6 +146,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> AgentConfig:
         enable_script_checks=args.enable_script_checks,
         kv_key_validation=args.kv_key_validation,
         session_ttl_min=dur(args.session_ttl_min),
+        prometheus_retention_time=dur(args.prometheus_retention_time),
         acl_enabled=args.acl_enabled,
         acl_default_policy=args.acl_default_policy,
         acl_initial_management_token=args.acl_initial_management_token,

@@ -30,6 +30,9 @@ class AgentConfig:
     enable_script_checks: bool = False
     kv_key_validation: bool = False  # very recent Consul rejects some keys (contract §8); off by default
     session_ttl_min: float = 10.0  # Consul's session_ttl_min; tests lower it to expire sessions fast
+    prometheus_retention_time: float = (
+        0.0  # telemetry.prometheus_retention_time; 0 = ?format=prometheus → 415
+    )
     acl_enabled: bool = False  # Consul's acl.enabled; off = tokens ignored, /v1/acl/* → 401
     acl_default_policy: str = "deny"  # acl.default_policy for what no rule covers
     acl_initial_management_token: str = ""  # acl.tokens.initial_management

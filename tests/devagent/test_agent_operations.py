@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from tests.support.processes import free_port
+from tests.support.processes import dev_agent, free_port
 
 
 def test_metrics_json_has_go_metrics_shape(agent_url: str) -> None:
@@ -24,12 +24,22 @@ def test_metrics_json_has_go_metrics_shape(agent_url: str) -> None:
     assert any(c["Name"] == "consul.client.api.agent_self" for c in body["Counters"])
 
 
-def test_metrics_prometheus_text(agent_url: str) -> None:
-    httpx.get(f"{agent_url}/v1/agent/self")
+def test_metrics_prometheus_needs_a_retention_time_like_consul(agent_url: str) -> None:
     r = httpx.get(f"{agent_url}/v1/agent/metrics", params={"format": "prometheus"})
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain; version=0.0.4")
-    assert "# TYPE consul_state_nodes gauge" in r.text
-    assert 'consul_api_http_count{method="GET",path="v1_agent_self"}' in r.text
+    assert (r.status_code, r.text) == (
+        415,
+        "Prometheus is not enabled since its retention time is not positive",
+    )
+    with dev_agent(None, "--prometheus-retention-time", "60s") as url:
+        httpx.get(f"{url}/v1/agent/self")
+        for how in (
+            {"params": {"format": "prometheus"}},
+            {"headers": {"Accept": "application/openmetrics-text"}},
+        ):
+            r = httpx.get(f"{url}/v1/agent/metrics", **how)  # type: ignore[arg-type]
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain; version=0.0.4")
+            assert "# TYPE consul_state_nodes gauge" in r.text
+            assert 'consul_api_http_count{method="GET",path="v1_agent_self"}' in r.text
 
 
 def test_reload_and_force_leave(agent_url: str) -> None:

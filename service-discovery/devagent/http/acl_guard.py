@@ -177,7 +177,8 @@ def post_filter(req: Request, pattern: str, response: Response) -> Response:
     data, filtered = fn(json.loads(response.body))
     if filtered:
         response.body = dumps(data)
-        response.headers["X-Consul-Results-Filtered-By-Acls"] = "true"
+        if req.token():  # maskResultsFilteredByACLs: only authenticated callers learn that
+            response.headers["X-Consul-Results-Filtered-By-Acls"] = "true"
     return response
 
 

@@ -65,7 +65,11 @@ class AgentOps:
 
     async def metrics(self, req: Request, _rest: str) -> Response:
         gauges = self.agent.gauges()
-        if req.get("format") == "prometheus":
+        if req.get("format") == "prometheus" or _accepts_openmetrics(req.headers.get("accept", "")):
+            if self.agent.config.prometheus_retention_time <= 0:
+                return text_response(
+                    415, "Prometheus is not enabled since its retention time is not positive"
+                )
             body = self.agent.metrics.prometheus(gauges)
             return Response(200, body.encode(), {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
         return json_response(self.agent.metrics.snapshot(gauges))
@@ -101,6 +105,18 @@ class AgentOps:
         return Response(
             200, b"", {"Content-Type": "text/plain; charset=utf-8"}, stream=_follow(handler, level)
         )
+
+
+def _accepts_openmetrics(accept: str) -> bool:
+    """agent_endpoint.go acceptsOpenMetricsMimeType."""
+    for item in accept.split(","):
+        parts = [p.strip() for p in item.split(";")]
+        mime = parts[0].lower()
+        if mime == "application/openmetrics-text":
+            return True
+        if mime == "text/plain" and len(parts) > 1 and parts[1] == "version=0.4.0":
+            return True
+    return False
 
 
 async def _follow(handler: _QueueHandler, level: int) -> AsyncIterator[bytes]:

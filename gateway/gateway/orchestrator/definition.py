@@ -23,13 +23,20 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .constants import ServiceType
+from .host_policy import current_host_policy
 
 __all__ = ["RESERVED_PREFIXES", "FlowDefinition", "NodeDefinition"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+# What may go on an HTTP/1.1 request line and in a header (RFC 9110/9112): no CR/LF/controls.
+# Used with fullmatch: "$" would let a trailing newline through.
+_TARGET = re.compile(r"^/[\x21-\x7e]{0,2047}$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$")
+_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]{0,8192}$")
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]{1,253}|[0-9A-Fa-f:.]{2,45})$")
 # Paths (and everything below them) the gateway itself serves; a flow may not take them.
 RESERVED_PREFIXES = (
     "/api",
@@ -66,7 +73,39 @@ class NodeDefinition(BaseModel):
     def _path(cls, value: str) -> str:
         if not value.startswith("/"):
             raise ValueError("endpoint must start with '/'")
+        if not _TARGET.fullmatch(value):
+            raise ValueError(
+                "endpoint must be a path of printable ASCII without spaces or line breaks "
+                "(percent-encode others)"
+            )
         return value
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"header name {name!r} is not an HTTP token")
+            if not _HEADER_VALUE.fullmatch(text):
+                raise ValueError(
+                    f"header {name!r}: value must be latin-1 text without line breaks or controls"
+                )
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None and not _HOST.fullmatch(value):
+            raise ValueError("host must be a host name or an IP address")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> NodeDefinition:
+        if self.host is not None:
+            reason = current_host_policy().refusal(self.host, self.port)
+            if reason is not None:
+                raise ValueError(reason)
+        return self
 
     @field_validator("service_type")
     @classmethod

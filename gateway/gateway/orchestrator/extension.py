@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 from .core_caller import CoreNodeCaller
 from .defaults import set_default_caller, set_default_observer
 from .dispatch import FlowEndpoints
+from .host_policy import HostPolicy, set_host_policy
 from .loader import load_dir
 from .metrics import FlowMetrics
 from .registry import FlowRegistry
@@ -46,12 +47,26 @@ def _metrics_for(core: GatewayCore) -> FlowMetrics:
     return metrics
 
 
+def _host_policy(gateway_settings: Any, flow_settings: FlowSettings) -> HostPolicy:
+    consul = getattr(gateway_settings, "consul", None)
+    own: list[tuple[str, int]] = []
+    port = getattr(gateway_settings, "service_port", None)
+    if port:
+        own.append((getattr(gateway_settings, "service_host", "127.0.0.1"), port))
+    return HostPolicy.build(
+        flow_settings.gateway_flow_hosts,
+        consul_url=getattr(consul, "url", None),
+        own_endpoints=own,
+    )
+
+
 class FlowsExtension:
     name = "flows"
 
     def __init__(self, settings: Any = None, flow_settings: FlowSettings | None = None) -> None:
-        del settings  # the gateway settings; flows have their own (GATEWAY_FLOWS_*)
         self.settings = flow_settings or FlowSettings()
+        # Before any flow is validated: which literal hosts nodes may call (SSRF guard).
+        set_host_policy(_host_policy(settings, self.settings))
         self.registry = FlowRegistry()
         self.metrics: FlowMetrics | None = None
         self.caller: CoreNodeCaller | None = None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.orchestrator import FlowDefinitionError
+from gateway.orchestrator import FlowDefinitionError, host_policy
 from gateway.orchestrator.extension import FlowsExtension
 from gateway.orchestrator.loader import load_dir, load_file
 from gateway.orchestrator.settings import SHIPPED_FLOWS_DIR, FlowSettings
@@ -32,7 +32,8 @@ def test_extension_defaults_to_the_shipped_directory(monkeypatch: pytest.MonkeyP
     assert "echo" in ext.registry.names()
 
 
-def test_json_files_load_too(tmp_path: Path) -> None:
+def test_json_files_load_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(host_policy, "_policy", host_policy.HostPolicy(allowed=("127.0.0.1",)))
     path = write(tmp_path, "j.json", '{"endpoint": "/j", "nodes": {"n": {"host": "127.0.0.1", "port": 9}}}')
     flow = load_file(path)
     assert (flow.name, flow.endpoint) == ("j", "/j")

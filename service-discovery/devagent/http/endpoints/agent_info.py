@@ -33,7 +33,7 @@ class AgentInfo:
             "Addr": cfg.advertise_addr,
             "Port": 8301,
             "Tags": {
-                "acls": "0",
+                "acls": "1" if self.agent.acl is not None else "0",
                 "build": f"{CONSUL_VERSION}:devagent",
                 "dc": cfg.datacenter,
                 "ft_fs": "1",

@@ -19,6 +19,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..settings import GatewaySettings
+from .tracing import begin_request, end_request
 
 __all__ = [
     "PROBE_PATHS",
@@ -74,8 +75,11 @@ class AccessRecorder:
         self._route_children: dict[tuple[str, str], tuple[Any, str]] = {}
 
     def start(self, scope: Scope) -> str:
-        rid = incoming_request_id(scope["headers"]) or new_request_id()
+        headers = scope["headers"]
+        rid = incoming_request_id(headers) or new_request_id()
         scope["gateway.request_id"] = rid
+        # W3C trace context: current for everything sent on this request's behalf.
+        scope["gateway.trace"] = begin_request(headers, scope["method"], scope["path"])
         return rid
 
     def record(self, scope: Scope, status: int, seconds: float, core: Any = None) -> None:
@@ -83,6 +87,9 @@ class AccessRecorder:
         at hand (saves looking it up again)."""
         path: str = scope["path"]
         service: str = scope.get("gateway.service", "")
+        trace = scope.get("gateway.trace")
+        if trace is not None and trace.span is not None:
+            end_request(trace, status)
         if path.startswith("/svc/"):
             route = "/svc/{service}/{path}"
         else:

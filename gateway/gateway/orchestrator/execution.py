@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi.responses import StreamingResponse
 
+from ..observability.tracing import node_span, tracer
 from .caller import NodeCaller, NodeRequest, NodeResponse
 from .conditions import SUCCESS
 from .constants import ServiceType
@@ -114,8 +115,14 @@ class Execution:
 
     def _start(self, key: str, inputs: Any) -> None:
         self.started.add(key)
-        task = asyncio.create_task(self._run_node(key, inputs), name=f"flow:{self.plan.flow}:{key}")
+        # A "flow node" span only when spans are exported (propagation needs none).
+        run = self._run_node(key, inputs) if tracer() is None else self._run_traced_node(key, inputs)
+        task = asyncio.create_task(run, name=f"flow:{self.plan.flow}:{key}")
         self.tasks[task] = key
+
+    async def _run_traced_node(self, key: str, inputs: Any) -> _Outcome:
+        with node_span(self.plan.flow, self.plan.short(key)):
+            return await self._run_node(key, inputs)
 
     def _finish(self, outcome: _Outcome) -> None:
         key = outcome.key

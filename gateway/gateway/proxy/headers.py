@@ -23,7 +23,17 @@ HOP_BY_HOP = frozenset(
 )
 # Request side: Host is re-set by the client for the upstream; Expect (100-continue) is between
 # the client and the gateway's server; the forwarding headers are rebuilt below.
-_REQUEST_DROP = HOP_BY_HOP | {b"host", b"expect", b"x-request-id", b"x-forwarded-proto", b"x-forwarded-host"}
+# traceparent/tracestate are the client's hop: the upstream client sends this hop's own
+# (same trace, new parent id; observability/tracing.py).
+_REQUEST_DROP = HOP_BY_HOP | {
+    b"host",
+    b"expect",
+    b"x-request-id",
+    b"x-forwarded-proto",
+    b"x-forwarded-host",
+    b"traceparent",
+    b"tracestate",
+}
 # Response side: the gateway's server sets its own Date.
 _RESPONSE_DROP = HOP_BY_HOP | {b"date"}
 

@@ -28,6 +28,7 @@ from ..discovery.instance import Instance
 from ..discovery.table import RoutingTable
 from ..observability.metrics import GatewayMetrics
 from ..observability.stats import StatisticsStore
+from ..observability.tracing import attempt_headers, end_attempt
 from .ejection import Ejector
 from .errors import NoHealthyInstance, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from .http1 import ConnectError, Http1Client, HttpError, NoResponse, ResponseTimeout
@@ -334,13 +335,15 @@ class ServiceClient:
             self.balancer.inflight.end(inst.id)
             raise UpstreamTimeout(req.service, f"'{req.service}' did not answer within the total timeout")
         total = min(req.try_timeout or self.try_timeout, left)
+        # This attempt's traceparent (a new parent id in the request's trace), if traced.
+        headers, span = attempt_headers(req.headers, req.service, inst.hostport, attempt_no)
         try:
             raw = await self.http.request(
                 inst.address,
                 inst.port,
                 req.method,
                 req.target,
-                req.headers,
+                headers,
                 req.body,
                 connect_timeout=min(self.connect_timeout, total),
                 timeout=total,
@@ -350,10 +353,16 @@ class ServiceClient:
             )
         except HttpError as exc:
             self._done(req.service, inst.id, started, False)
+            if span is not None:
+                end_attempt(span, None, str(exc))
             raise self._classify(req, inst, exc) from exc
         except BaseException:
             self._done(req.service, inst.id, started, False)
+            if span is not None:
+                end_attempt(span, None, "cancelled")
             raise
+        if span is not None:
+            end_attempt(span, raw.status)
         self.ejector.success(inst.id)
         if req.retry_statuses and raw.status in req.retry_statuses and self._status_retry(req, attempt_no):
             raw.release()

@@ -6,7 +6,7 @@ from servicekit import run_service
 
 from .app import create_app
 from .fast_path import GatewayASGI
-from .limits import HeadLimits
+from .limits import HeadLimits, HopLimit
 from .server import protocol_with_limits
 from .settings import GatewaySettings
 
@@ -15,7 +15,8 @@ def main() -> None:
     settings = GatewaySettings()
     # uvloop + httptools: the fastest uvicorn stack for a proxy (measured in bench/gateway).
     run_service(
-        GatewayASGI(create_app(settings)),  # type: ignore[arg-type]  # an ASGI app; uvicorn takes any
+        # an ASGI app (uvicorn takes any); loops → 508
+        HopLimit(GatewayASGI(create_app(settings)), settings.gateway_max_hops),  # type: ignore[arg-type]
         settings,
         loop="uvloop",
         # httptools, one write per response, bounded request heads (see server.py)

@@ -26,6 +26,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from ..balancing.balancer import Balancer
 from ..discovery.instance import Instance
 from ..discovery.table import RoutingTable
+from ..limits.hops import HOP_HEADER, outgoing_hops
 from ..observability.metrics import GatewayMetrics
 from ..observability.stats import StatisticsStore
 from ..observability.tracing import attempt_headers, end_attempt
@@ -450,15 +451,17 @@ class ServiceClient:
                 self.metrics.ejections.labels(service).inc()
 
 
-_FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection"})
+# Written by the client itself (the hop counter: from the request being served, see limits.hops).
+_FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection", HOP_HEADER})
 
 
 def _prepare_headers(headers: HeaderInput) -> tuple[list[tuple[bytes, bytes]], int | None]:
     """Headers to send as bytes, minus those the HTTP client writes itself; plus a declared
     Content-Length. Accepts str pairs/mappings (encoded as latin-1, refused if they contain a
     line break) or bytes pairs (taken as parsed by an HTTP server, e.g. an ASGI scope's)."""
+    hops = outgoing_hops()
     if not headers:
-        return [], None
+        return ([(HOP_HEADER, hops)] if hops is not None else []), None
     items: Any = headers.items() if isinstance(headers, Mapping) else headers
     pairs: Any
     if not isinstance(headers, Mapping) and isinstance(headers[0][0], bytes):
@@ -479,6 +482,8 @@ def _prepare_headers(headers: HeaderInput) -> tuple[list[tuple[bytes, bytes]], i
                 length = int(value)
             continue
         out.append((name, value))
+    if hops is not None:
+        out.append((HOP_HEADER, hops))
     return out, length
 
 

@@ -22,9 +22,11 @@ from .microservice import MicroService, opea_microservices, register_microservic
 from .orchestrator import FlowRun, ServiceOrchestrator
 from .params import LLMParams, RerankerParms, RetrieverParms, TextDoc, TopologyInfo
 from .standalone import StandaloneCaller
+from .statistics import BaseStatistics, collect_all_statistics, register_statistics, statistics_dict
 
 __all__ = [
     "DAG",
+    "BaseStatistics",
     "Condition",
     "ConditionError",
     "FlowDefinitionError",
@@ -46,10 +48,13 @@ __all__ = [
     "StandaloneCaller",
     "TextDoc",
     "TopologyInfo",
+    "collect_all_statistics",
     "default_caller",
     "opea_microservices",
     "parse_condition",
     "register_microservice",
+    "register_statistics",
     "set_default_caller",
     "set_default_observer",
+    "statistics_dict",
 ]

@@ -282,7 +282,22 @@ class Execution:
                     entry["error"] = retried.to_dict()
                     return _Outcome(key, False, inputs, error=retried)
                 producer, response = retried
-            output, streaming = await self._output(response, producer, key)
+            try:
+                output, streaming = await self._output(response, producer, key)
+            except NodeCallError as exc:  # a stream that broke or cannot be collected
+                error = FlowError(
+                    flow=self.plan.flow,
+                    node=self.plan.short(producer),
+                    kind=exc.kind,
+                    message=exc.message,
+                    instance=response.instance,
+                    attempt=max(len(entry["attempts"]), 1),
+                    status=response.status,
+                    service=self.plan.services[producer].service,
+                )
+                entry["status"] = "failed"
+                entry["error"] = error.to_dict()
+                return _Outcome(key, False, inputs, error=error)
             output = self.orch.align_outputs(
                 output, producer, inputs, self.runtime, self.llm_parameters_dict, **self.kwargs
             )
@@ -394,7 +409,7 @@ class Execution:
         if response.stream is None:
             return response.body, False
         handle = StreamHandle(
-            response.stream, response.close, self.observer, self.plan.flow, self.plan.short(producer)
+            response.stream, response.close, self.observer, self.plan.flow, self.plan.short(producer), self.t0
         )
         if self.runtime.downstream(key):
             # a node follows the stream: it needs a document, so the stream is collected

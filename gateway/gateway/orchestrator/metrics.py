@@ -49,6 +49,21 @@ class FlowMetrics:
         self.streams_open = Gauge(
             "gateway_flow_streams_open", "Node streams being relayed", ["flow"], registry=r
         )
+        # OPEA's megaservice_first_token_latency / megaservice_inter_token_latency, per flow.
+        self.first_token_seconds = Histogram(
+            "gateway_flow_first_token_seconds",
+            "Time to the first streamed chunk",
+            ["flow"],
+            buckets=_BUCKETS,
+            registry=r,
+        )
+        self.inter_token_seconds = Histogram(
+            "gateway_flow_inter_token_seconds",
+            "Time between streamed chunks",
+            ["flow"],
+            buckets=_BUCKETS,
+            registry=r,
+        )
 
     def flow_started(self, flow: str) -> None:
         self.in_flight.labels(flow).inc()
@@ -73,6 +88,9 @@ class FlowMetrics:
         self.streams_open.labels(flow).dec()
         if self.stats is not None:
             self.stats.observe("flow_stream", f"{flow}/{node}", seconds, not ok)
+
+    def stream_token(self, flow: str, first: bool, seconds: float) -> None:
+        (self.first_token_seconds if first else self.inter_token_seconds).labels(flow).observe(seconds)
 
     def in_flight_value(self, flow: str) -> float:
         value = self.registry.get_sample_value("gateway_flow_in_flight", {"flow": flow})

@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from .constants import ServiceRoleType, ServiceType
+from .statistics import collect_all_statistics
 
 __all__ = ["MicroService", "opea_microservices", "register_microservice"]
 
@@ -151,9 +152,12 @@ class MicroService:
         self.routes.append((endpoint, handler, list(methods)))
 
     def router(self) -> APIRouter:
+        """The recorded routes plus OPEA's ``GET /v1/statistics`` (``collect_all_statistics``)."""
         router = APIRouter()
         for endpoint, handler, methods in self.routes:
             router.add_api_route(endpoint, handler, methods=methods)
+        if not any(endpoint == "/v1/statistics" for endpoint, _, _ in self.routes):
+            router.add_api_route("/v1/statistics", _statistics, methods=["GET"], summary="OPEA statistics")
         return router
 
     def start(self) -> None:
@@ -168,6 +172,10 @@ class MicroService:
 
     def __repr__(self) -> str:
         return f"MicroService({self.name!r}, {self.endpoint_path()!r})"
+
+
+async def _statistics() -> dict[str, dict[str, float | None]]:
+    return collect_all_statistics()
 
 
 opea_microservices: dict[str, MicroService] = {}

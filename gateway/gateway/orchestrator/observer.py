@@ -18,6 +18,10 @@ class FlowObserver(Protocol):
 
     def stream_closed(self, flow: str, node: str, ok: bool, seconds: float) -> None: ...
 
+    def stream_token(self, flow: str, first: bool, seconds: float) -> None:
+        """A streamed chunk (token) went out: ``seconds`` since the request (first) or the
+        previous chunk (OPEA's first-token and inter-token latencies)."""
+
 
 class NullObserver:
     def flow_started(self, flow: str) -> None:
@@ -33,4 +37,7 @@ class NullObserver:
         pass
 
     def stream_closed(self, flow: str, node: str, ok: bool, seconds: float) -> None:
+        pass
+
+    def stream_token(self, flow: str, first: bool, seconds: float) -> None:
         pass

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ from .reducers import Reducer, ReducerError, validate_reducer
 __all__ = ["FlowRun", "ServiceOrchestrator"]
 
 log = logging.getLogger("gateway.orchestrator")
+_TOKEN = re.compile(r"\s?\S+\s?", re.UNICODE)  # OPEA's token_generator split
 
 _NODE_OPTIONS = {"timeout", "retries", "continue_on_error", "reducer", "endpoint"}
 _ENTRY_KEYS = {"service", "next"} | _NODE_OPTIONS
@@ -396,6 +398,35 @@ class ServiceOrchestrator(DAG):
         return gen
 
     # -- OPEA helpers ---------------------------------------------------------------------------
+    def extract_chunk_str(self, chunk_str: str) -> str:
+        """OPEA's: the text of one ``data: b'...'`` SSE chunk; ``data: [DONE]`` gives ``""``."""
+        if chunk_str == "data: [DONE]\n\n":
+            return ""
+        for prefix in ("data: b'", 'data: b"'):
+            if chunk_str.startswith(prefix):
+                chunk_str = chunk_str[len(prefix) :]
+                break
+        for suffix in ("'\n\n", '"\n\n'):
+            if chunk_str.endswith(suffix):
+                chunk_str = chunk_str[: -len(suffix)]
+                break
+        return chunk_str
+
+    def token_generator(
+        self, sentence: str, token_start: float, is_first: bool, is_last: bool
+    ) -> Iterator[str]:
+        """OPEA's: ``sentence`` re-tokenised (``\\s?\\S+\\s?``) as ``data: b'token'`` SSE chunks,
+        ``data: [DONE]`` after the last; first-token and inter-token latencies are recorded
+        (``token_start`` is a ``time.monotonic()`` value)."""
+        observer = self.observer or default_observer()
+        for token in _TOKEN.findall(sentence):
+            now = time.monotonic()
+            observer.stream_token(self.name, is_first, now - token_start)
+            token_start, is_first = now, False
+            yield "data: " + repr(token.replace("\\n", "\n").encode("utf-8")) + "\n\n"
+        if is_last:
+            yield "data: [DONE]\n\n"
+
     def get_all_final_outputs(self, result_dict: Mapping[str, Any], runtime_graph: DAG) -> dict[str, Any]:
         return {leaf: result_dict[leaf] for leaf in runtime_graph.all_leaves() if leaf in result_dict}
 

@@ -80,6 +80,19 @@ async def sse(request: Request, n: int = 5, gap: float = 0.2) -> StreamingRespon
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
+@router.post("/raw-tokens")
+async def raw_tokens(request: Request) -> StreamingResponse:
+    """OPEA's streaming test service (tests/cores/mega/test_service_orchestrator_streaming.py,
+    s0_add): raw tokens, no SSE framing, labelled text/event-stream."""
+    await _body(request)
+
+    async def token_generator() -> AsyncIterator[bytes]:
+        for i in [" OPEA", " is", " great.", " I", " think ", " so."]:
+            yield i.encode()
+
+    return StreamingResponse(token_generator(), media_type="text/event-stream")
+
+
 @router.post("/score")
 async def score(request: Request) -> JSONResponse:
     body = await _body(request)

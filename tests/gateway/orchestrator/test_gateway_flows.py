@@ -54,6 +54,14 @@ def test_fan_out_runs_in_parallel_and_fan_in_merges_in_order(stack: Stack) -> No
     assert abs(starts["left"] - starts["right"]) < 200
 
 
+def test_raw_token_stream_reaches_the_next_node_whole(stack: Stack) -> None:
+    """A node streaming raw tokens as text/event-stream (as OPEA's own test service does) used
+    to reach the next node as {"text": "", "events": []}."""
+    resp = stack.post("/api/flows/rawstream/run", {"text": "hello, "})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["output"] == {"text": " OPEA is great. I think  so.", "events": []}
+
+
 def test_downstream_black_list_prunes(stack: Stack) -> None:
     resp = stack.post("/api/flows/prune/run", {"downstream_black_list": ["^drop"], "x": 1})
     assert resp.status_code == 200, resp.text

@@ -90,7 +90,10 @@ class GatewayCore:
         self.metrics.watch_table(self._table_gauges)
         # What the dashboard charts: sampled here, so a page opened now shows the last 15 min.
         self.history = History(
-            self.stats, lambda: self.discovery.table, interval=settings.dashboard_history_interval
+            self.stats,
+            lambda: self.discovery.table,
+            interval=settings.dashboard_history_interval,
+            registry=self.metrics.registry,
         )
         self.discovery.subscribe(self._on_table)
         self.started = False

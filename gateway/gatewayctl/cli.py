@@ -207,7 +207,10 @@ def remove(instance_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 
 def _passing(c: GatewayClient, model: str) -> int:
     data = c.request("GET", f"/api/models/instances/{model}")
-    return sum(1 for i in data.get("instances", []) if i.get("health") == "passing")
+    # Only the replicas this stack launched count (compose's own are listed with managed: false).
+    return sum(
+        1 for i in data.get("instances", []) if i.get("health") == "passing" and i.get("managed", True)
+    )
 
 
 @app.command()

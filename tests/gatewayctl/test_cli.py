@@ -11,33 +11,39 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import ServiceProcess, dev_agent, free_port, python_module
+from tests.support.model_service import model_service_process
+from tests.support.processes import ServiceProcess, dev_agent, free_port, python_module, wait_until
 
 TOKEN = "ctl-test-token"
 
 
 @pytest.fixture(scope="module")
-def gateway() -> Iterator[str]:
-    with dev_agent() as agent:
-        port = free_port()
-        env = {
-            "CONSUL_HTTP_ADDR": agent,
-            "SERVICE_HOST": "127.0.0.1",
-            "SERVICE_PORT": str(port),
-            "SERVICE_REGISTER": "false",
-            "GATEWAY_RUNTIME": "process",
-            "GATEWAY_MANAGEMENT_TOKEN": TOKEN,
-            "STACK_NAME": "ctltest",
-            "REPLICA_MAX_PER_MODEL": "2",
-            "REPLICA_LAUNCH_TIMEOUT": "60",
-            "REPLICA_STOP_TIMEOUT": "5",
-            "LOG_FORMAT": "text",
-        }
-        url = f"http://127.0.0.1:{port}"
-        with ServiceProcess(
-            python_module("gateway"), env=env, name="gateway-ctl", ready_url=f"{url}/health", ready_timeout=60
-        ):
-            yield url
+def agent() -> Iterator[str]:
+    with dev_agent() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def gateway(agent: str) -> Iterator[str]:
+    port = free_port()
+    env = {
+        "CONSUL_HTTP_ADDR": agent,
+        "SERVICE_HOST": "127.0.0.1",
+        "SERVICE_PORT": str(port),
+        "SERVICE_REGISTER": "false",
+        "GATEWAY_RUNTIME": "process",
+        "GATEWAY_MANAGEMENT_TOKEN": TOKEN,
+        "STACK_NAME": "ctltest",
+        "REPLICA_MAX_PER_MODEL": "2",
+        "REPLICA_LAUNCH_TIMEOUT": "60",
+        "REPLICA_STOP_TIMEOUT": "5",
+        "LOG_FORMAT": "text",
+    }
+    url = f"http://127.0.0.1:{port}"
+    with ServiceProcess(
+        python_module("gateway"), env=env, name="gateway-ctl", ready_url=f"{url}/health", ready_timeout=60
+    ):
+        yield url
 
 
 def ctl(url: str, *args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess[str]:
@@ -107,3 +113,30 @@ def test_flows_put_list_run_rm(gateway: str, tmp_path: Path) -> None:
     removed = ctl(gateway, "flows", "rm", "ctlflow")
     assert removed.returncode == 0, removed.stderr
     assert ctl(gateway, "flows", "get", "ctlflow").returncode == 5
+
+
+def test_replicas_started_elsewhere_are_listed_not_managed(agent: str, gateway: str) -> None:
+    with model_service_process(agent, "RandomForest") as outside:
+
+        def listed() -> list[dict[str, object]]:
+            return json.loads(ctl(gateway, "--json", "instances", "RandomForest").stdout)["instances"]
+
+        wait_until(lambda: len(listed()) == 1, 20, what="the outside replica listed")
+        [inst] = listed()
+        assert inst["managed"] is False and inst["address"] == f"127.0.0.1:{outside.port}"
+        assert inst["health"] == "passing"
+        # the gateway never removes what it did not launch
+        assert ctl(gateway, "rm", str(inst["id"])).returncode == 5
+
+
+def test_autoscale_set_get_off(gateway: str) -> None:
+    bad = ctl(gateway, "autoscale", "set", "LinearRegression", "--min", "3", "--max", "2")
+    assert bad.returncode == 1 and "422" in bad.stderr
+    put = ctl(
+        gateway, "--json", "autoscale", "set", "LinearRegression", "--min", "0", "--max", "2", "--target", "4"
+    )
+    assert put.returncode == 0, put.stderr
+    got = json.loads(ctl(gateway, "--json", "autoscale", "get", "LinearRegression").stdout)
+    assert got["policy"]["max_replicas"] == 2 and got["policy"]["target_in_flight"] == 4
+    assert ctl(gateway, "autoscale", "off", "LinearRegression").returncode == 0
+    assert ctl(gateway, "autoscale", "get", "LinearRegression").returncode == 5

@@ -1,8 +1,10 @@
 """The last 15 minutes of what the dashboard charts, sampled in the gateway (not in the page).
 
 Every ``interval`` seconds one point: per service the request rate, error rate and latency
-quantiles (from the ``service`` statistics), and per model the number of routed replicas
-(instances carrying a ``model:<name>`` tag). A bounded ring of points: memory stays flat,
+quantiles (from the ``service`` statistics), per model the number of routed replicas
+(instances carrying a ``model:<name>`` tag) and, where an autoscaler publishes it in the
+metrics registry, the replicas it wants (``gateway_autoscaler_desired_replicas``; read by
+name, so the core needs no import of the feature). A bounded ring of points: memory stays flat,
 and a page opened now still shows the last 15 minutes. Services come from the routing
 table's statistics keys, which are bounded (unknown names are one ``unknown`` key).
 """
@@ -17,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CollectorRegistry
+
 from .stats import StatisticsStore
 
 if TYPE_CHECKING:
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["History", "HistoryPoint"]
 
 _MODEL_TAG = "model:"
+DESIRED_METRIC = "gateway_autoscaler_desired_replicas"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +37,15 @@ class HistoryPoint:
     t: float
     services: dict[str, dict[str, float | None]] = field(default_factory=dict)
     models: dict[str, int] = field(default_factory=dict)
+    desired: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"t": round(self.t, 3), "services": self.services, "models": self.models}
+        return {
+            "t": round(self.t, 3),
+            "services": self.services,
+            "models": self.models,
+            "desired": self.desired,
+        }
 
 
 def replicas_per_model(table: RoutingTable) -> dict[str, int]:
@@ -58,9 +69,11 @@ class History:
         *,
         interval: float = 5.0,
         span: float = 900.0,
+        registry: CollectorRegistry | None = None,
     ) -> None:
         self.stats = stats
         self.table = table
+        self.registry = registry
         self.interval = interval
         self.points: deque[HistoryPoint] = deque(maxlen=max(2, int(span / interval)))
         self._last: tuple[float, dict[str, tuple[int, int]]] | None = None
@@ -83,9 +96,20 @@ class History:
                     "p99_ms": snapshot[key].get("p99_ms"),
                 }
         self._last = (now, counts)
-        point = HistoryPoint(now, services, replicas_per_model(self.table()))
+        point = HistoryPoint(now, services, replicas_per_model(self.table()), self._desired())
         self.points.append(point)
         return point
+
+    def _desired(self) -> dict[str, float]:
+        if self.registry is None:
+            return {}
+        return {
+            sample.labels["model"]: sample.value
+            for metric in self.registry.collect()
+            if metric.name == DESIRED_METRIC
+            for sample in metric.samples
+            if "model" in sample.labels
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {"interval_s": self.interval, "points": [p.to_dict() for p in self.points]}

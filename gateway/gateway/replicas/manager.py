@@ -92,6 +92,14 @@ class ReplicaManager:
     async def instances(self, model: str) -> list[ReplicaInfo]:
         return await self.backend.list(self.resolve(model))
 
+    def unmanaged(self, model: str, managed: list[ReplicaInfo]) -> list[Instance]:
+        """Routed instances serving ``model`` (tag ``model:<name>``) that this stack did not
+        launch: compose's replicas, or ones started by hand. Listed, never touched."""
+        table = self._table()
+        mine = {self.routed(r, table) for r in managed} - {None}
+        tag = f"model:{model}"
+        return [i for i in table.instances(self.service_name) if tag in i.tags and i not in mine]
+
     # ------------------------------------------------------------------ launch
     async def launch(self, model: str) -> LaunchResult:
         model = self.resolve(model)

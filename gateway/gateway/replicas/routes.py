@@ -33,6 +33,10 @@ class InstanceView(BaseModel):
     address: str | None = Field(description="address:port the gateway routes to")
     health: str = Field(description="passing (in the routing table) | not_passing | stopped")
     node: str | None = Field(default=None, description="swarm runtime: the node running the task")
+    managed: bool = Field(
+        default=True,
+        description="launched by this stack (removable here); false: routed, started elsewhere (e.g. compose)",
+    )
 
 
 class InstancesResponse(BaseModel):
@@ -129,7 +133,19 @@ def create_router(get_manager: Callable[[], ReplicaManager]) -> APIRouter:
             found = await m.instances(model)
         except ReplicaError as exc:
             raise HTTPException(exc.status_code, exc.message) from exc
-        return InstancesResponse(model=model, instances=[view(m, r) for r in found])
+        others = [
+            InstanceView(
+                id=i.id,
+                name=i.id,
+                status="running",
+                image="",
+                address=i.hostport,
+                health=i.status,
+                managed=False,
+            )
+            for i in m.unmanaged(model, found)
+        ]
+        return InstancesResponse(model=model, instances=[view(m, r) for r in found] + others)
 
     @router.delete(
         "/api/models/instances/{container_id}",

@@ -41,3 +41,14 @@ def test_the_ring_is_bounded() -> None:
         history.sample(now=float(t * 5))
     body = history.to_dict()
     assert len(body["points"]) == 3 and body["points"][-1]["t"] == 45.0 and body["interval_s"] == 5
+
+
+def test_desired_replicas_read_from_the_registry_by_name() -> None:
+    from prometheus_client import CollectorRegistry, Gauge
+
+    registry = CollectorRegistry()
+    Gauge("gateway_autoscaler_desired_replicas", "d", ["model"], registry=registry).labels(
+        "RandomForest"
+    ).set(3)
+    point = History(StatisticsStore(), _table, registry=registry).sample(now=1.0)
+    assert point.desired == {"RandomForest": 3.0} and point.to_dict()["desired"] == {"RandomForest": 3.0}

@@ -115,7 +115,8 @@ async function refreshCharts() {
     lineChart($('chart-errors'), seriesOf(h.points, 'services', 'errors_per_s'), span);
     lineChart($('chart-p50'), seriesOf(h.points, 'services', 'p50_ms'), span);
     lineChart($('chart-p99'), seriesOf(h.points, 'services', 'p99_ms'), span);
-    lineChart($('chart-replicas'), seriesOf(h.points, 'models'), span);
+    const wanted = seriesOf(h.points, 'desired').map((s) => ({...s, name: s.name + ' (autoscaler wants)'}));
+    lineChart($('chart-replicas'), [...seriesOf(h.points, 'models'), ...wanted], span);
     for (const p of h.points) for (const m of Object.keys(p.models || {})) knownModels.add(m);
     $('models').innerHTML = [...knownModels].sort().map((m) => `<option value="${esc(m)}">`).join('');
   } catch (e) { say('history: ' + e.message, 'error'); }
@@ -173,12 +174,14 @@ async function refreshReplicas() {
   try {
     const r = await fetch(`api/models/${encodeURIComponent(model)}/autoscaling`, {headers: authHeader(false)});
     if (r.ok) {
-      const a = await r.json();
-      const last = a.last_decision ? JSON.stringify(a.last_decision) : 'none';
-      $('autoscaler').innerHTML = `<p>autoscaling: <b>${a.policy ? 'on' : 'off'}</b> · desired ${esc(a.desired_replicas)}` +
-        ` · actual ${esc(a.actual_replicas)} · last decision <code>${esc(last)}</code></p>`;
+      const a = await r.json(), p = a.policy, st = a.status || {};
+      const last = st.last_decision ? JSON.stringify(st.last_decision) : 'none yet';
+      $('autoscaler').innerHTML = `<p>autoscaling <b>on</b> (min ${esc(p.min_replicas)}, max ${esc(a.effective_max_replicas)},` +
+        ` target ${esc(p.target_in_flight)} in flight per replica) · desired ${esc(st.desired_replicas ?? '…')}` +
+        ` · replicas ${esc(st.replicas ?? '…')}${st.panic ? ' · <b>panic</b>' : ''} · ${esc(st.reason ?? '')}` +
+        ` · last decision <code>${esc(last)}</code></p>`;
     } else {
-      $('autoscaler').innerHTML = '';
+      $('autoscaler').innerHTML = r.status === 404 ? '<p>autoscaling off</p>' : '';
     }
   } catch (e) { $('autoscaler').innerHTML = ''; }
 }

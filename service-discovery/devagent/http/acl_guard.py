@@ -67,6 +67,10 @@ async def pre_check(agent: Agent, req: Request, pattern: str, rest: str) -> None
         authz.require("service", str(name), "write")
         if _lower(body.get("connect")).get("sidecarservice") is not None:
             authz.require("service", f"{name}-sidecar-proxy", "write")
+        if body.get("kind") == "connect-proxy":  # vetServiceRegister: a proxy writes for its destination
+            destination = _lower(body.get("proxy")).get("destinationservicename")
+            if destination:
+                authz.require("service", str(destination), "write")
     elif pattern in ("/v1/agent/service/deregister/", "/v1/agent/service/maintenance/"):
         service_write_by_id(rest)
     elif pattern == "/v1/agent/maintenance":

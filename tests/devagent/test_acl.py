@@ -135,6 +135,14 @@ def test_service_identity_token(acl_url: str) -> None:
         httpx.put(f"{acl_url}/v1/agent/service/register", json={"Name": "other"}, headers=h).status_code
         == 403
     )
+    proxy = {
+        "Name": "ident-svc-sidecar-proxy",
+        "Kind": "connect-proxy",
+        "Port": 21999,
+        "Proxy": {"DestinationServiceName": "someone-else"},
+    }
+    r = httpx.put(f"{acl_url}/v1/agent/service/register", json=proxy, headers=h)
+    assert r.status_code == 403 and r.text.endswith("lacks permission 'service:write' on \"someone-else\"")
 
 
 def test_token_and_policy_endpoints(acl_url: str) -> None:

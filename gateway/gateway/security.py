@@ -14,7 +14,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ManagementAuth", "ManagementSettings", "require_management_token"]
+__all__ = [
+    "IntrospectionAuth",
+    "ManagementAuth",
+    "ManagementSettings",
+    "require_introspection_token",
+    "require_management_token",
+]
 
 _bearer = HTTPBearer(auto_error=False, description="GATEWAY_MANAGEMENT_TOKEN")
 
@@ -25,14 +31,23 @@ class ManagementSettings(BaseSettings):
     gateway_management_token: SecretStr | None = Field(
         default=None, description="bearer token required by management routes; unset disables them"
     )
+    gateway_protect_introspection: bool = Field(
+        default=False,
+        description="also require the token for introspection routes (/api/routes, /api/flows, "
+        "/api/models/instances/...)",
+    )
 
 
-def _configured_token(request: Request) -> str | None:
+def _settings(request: Request) -> ManagementSettings:
     settings: ManagementSettings | None = getattr(request.app.state, "management", None)
     if settings is None:
         settings = ManagementSettings()
         request.app.state.management = settings
-    token = settings.gateway_management_token
+    return settings
+
+
+def _configured_token(request: Request) -> str | None:
+    token = _settings(request).gateway_management_token
     return token.get_secret_value() if token else None
 
 
@@ -57,4 +72,13 @@ def require_management_token(
         )
 
 
+def require_introspection_token(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    """FastAPI dependency: open unless ``GATEWAY_PROTECT_INTROSPECTION``; then as management."""
+    if _settings(request).gateway_protect_introspection:
+        require_management_token(request, credentials)
+
+
 ManagementAuth = Depends(require_management_token)
+IntrospectionAuth = Depends(require_introspection_token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..core import GatewayCore
+from ..security import IntrospectionAuth
 from .deps import CoreDep
 from .schemas import DeclarationError, DeclaredRouteView, InstanceView, PolicyView, RoutesView, ServiceView
 
@@ -50,6 +51,10 @@ def routes_view(core: GatewayCore) -> RoutesView:
     )
 
 
-@router.get("/api/routes", summary="Routing table: services, instances, balancer, ejected, table age")
+@router.get(
+    "/api/routes",
+    summary="Routing table: services, instances, balancer, ejected, table age",
+    dependencies=[IntrospectionAuth],
+)
 async def get_routes(core: CoreDep) -> RoutesView:
     return routes_view(core)

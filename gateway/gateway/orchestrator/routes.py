@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.routing import Match
 
-from ..security import ManagementAuth
+from ..security import IntrospectionAuth, ManagementAuth
 from .dispatch import FlowEndpoints
 from .errors import FlowDefinitionError, FlowError
 from .loader import LoadedFlow, build_flow
@@ -49,12 +50,19 @@ def _served_elsewhere(app: FastAPI, path: str) -> bool:
     return False
 
 
+def public_source(source: str) -> str:
+    """Where a flow came from, without the server's file paths: ``file:echo.yaml``, ``api:x``."""
+    if ":" in source.split("/", 1)[0] and not source.startswith("/"):
+        return source  # api:<name>, kv:<key>
+    return f"file:{PurePath(source).name}"
+
+
 def _summary(flow: LoadedFlow) -> dict[str, Any]:
     return {
         "name": flow.name,
         "endpoint": flow.endpoint,
         "description": flow.description,
-        "source": flow.source,
+        "source": public_source(flow.source),
         "nodes": [svc.short_name for svc in flow.orchestrator.services.values()],
     }
 
@@ -68,12 +76,16 @@ def build_router(registry: FlowRegistry, settings: FlowSettings) -> APIRouter:
             raise HTTPException(status_code=404, detail=f"unknown flow {name!r}")
         return flow
 
-    @api.get("", summary="List the flows")
+    @api.get("", summary="List the flows", dependencies=[IntrospectionAuth])
     async def list_flows() -> dict[str, Any]:
         flows = [registry.get(n) for n in registry.names()]
         return {"flows": [_summary(f) for f in flows if f is not None]}
 
-    @api.get("/{name}", summary="A flow's graph: nodes, edges with conditions, roots, leaves")
+    @api.get(
+        "/{name}",
+        summary="A flow's graph: nodes, edges with conditions, roots, leaves",
+        dependencies=[IntrospectionAuth],
+    )
     async def get_flow(name: str) -> dict[str, Any]:
         flow = _get(name)
         return {**_summary(flow), "graph": flow.orchestrator.describe(), "definition": flow.definition}

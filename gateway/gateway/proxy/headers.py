@@ -31,6 +31,10 @@ _REQUEST_DROP = HOP_BY_HOP | {
     b"x-request-id",
     b"x-forwarded-proto",
     b"x-forwarded-host",
+    # Client-sent forwarding claims an upstream might trust: stripped; X-Real-IP is re-set
+    # to the address the gateway saw. (X-Forwarded-For is appended to, as proxies do.)
+    b"forwarded",
+    b"x-real-ip",
     b"traceparent",
     b"tracestate",
 }
@@ -77,6 +81,8 @@ def forward_request_headers(
         xff = xff + b", " + ip if xff else ip
     if xff:
         out.append((b"x-forwarded-for", xff))
+    if client_ip:
+        out.append((b"x-real-ip", client_ip.encode()))
     out.append((b"x-forwarded-proto", scheme.encode()))
     if host:
         out.append((b"x-forwarded-host", host))

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path
 from pydantic import BaseModel, Field
 
-from ..security import ManagementAuth
+from ..security import IntrospectionAuth, ManagementAuth
 from .errors import ReplicaError
 from .manager import ReplicaManager
 from .types import ReplicaInfo
@@ -125,7 +125,12 @@ def create_router(get_manager: Callable[[], ReplicaManager]) -> APIRouter:
             launch_seconds=round(result.seconds, 3),
         )
 
-    @router.get("/api/models/instances/{model_name}", summary="Replicas of a model", responses=_ERRORS)
+    @router.get(
+        "/api/models/instances/{model_name}",
+        summary="Replicas of a model",
+        responses=_ERRORS,
+        dependencies=[IntrospectionAuth],
+    )
     async def instances(model_name: ModelName) -> InstancesResponse:
         m = manager()
         try:

@@ -15,6 +15,8 @@ def test_request_headers_forwarding_rules() -> None:
         (b"te", b"trailers"),
         (b"expect", b"100-continue"),
         (b"x-forwarded-for", b"1.1.1.1"),
+        (b"forwarded", b"for=6.6.6.6"),
+        (b"x-real-ip", b"6.6.6.6"),
         (b"x-request-id", b"client-id"),
         (b"authorization", b"Bearer t"),
         (b"content-type", b"application/json"),
@@ -24,6 +26,7 @@ def test_request_headers_forwarding_rules() -> None:
         b"authorization": b"Bearer t",
         b"content-type": b"application/json",
         b"x-forwarded-for": b"1.1.1.1, 10.0.0.2",
+        b"x-real-ip": b"10.0.0.2",  # the client's own claim (and its Forwarded) never passes
         b"x-forwarded-proto": b"https",
         b"x-forwarded-host": b"gw:8000",
         b"x-request-id": b"rid-1",

@@ -35,7 +35,8 @@ class InstanceView(BaseModel):
     node: str | None = Field(default=None, description="swarm runtime: the node running the task")
     managed: bool = Field(
         default=True,
-        description="launched by this stack (removable here); false: routed, started elsewhere (e.g. compose)",
+        description="launched by this stack (removable here); "
+        "false: routed, started elsewhere (e.g. compose)",
     )
 
 

@@ -11,6 +11,7 @@ test-gateway: setup
 # ratios, added latency at half load and the change-propagation time.
 bench-gateway: setup
 	uv run python bench/gateway/run.py $(BENCH_GATEWAY_ARGS)
+	uv run python bench/gateway/tracing_overhead.py
 
 # The gateway alone (Consul at CONSUL_HTTP_ADDR, default http://127.0.0.1:8500).
 run-gateway: setup

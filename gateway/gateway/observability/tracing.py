@@ -21,9 +21,9 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -41,58 +41,58 @@ __all__ = [
 
 TRACEPARENT = b"traceparent"
 TRACESTATE = b"tracestate"
-_HEX = frozenset("0123456789abcdef")
-_ZERO_TRACE = "0" * 32
-_ZERO_SPAN = "0" * 16
+_ZERO_TRACE = b"0" * 32
+_ZERO_SPAN = b"0" * 16
 
 
-@dataclass(frozen=True, slots=True)
 class TraceContext:
-    """The trace a request belongs to; ``span_id`` is the gateway's own span in it."""
+    """The trace a request belongs to; ``span_id`` is the gateway's own span in it.
 
-    trace_id: str  # 32 lower-case hex
-    span_id: str  # 16 lower-case hex
-    flags: str  # 2 lower-case hex
-    tracestate: bytes | None = None
-    span: Any = None  # the SDK span, when exporting
+    Ids are lower-case hex bytes, as they travel in headers (no decoding per request)."""
 
-    def child_traceparent(self, span_id: str) -> bytes:
-        return f"00-{self.trace_id}-{span_id}-{self.flags}".encode()
+    __slots__ = ("trace_id", "span_id", "flags", "tracestate", "span", "prefix", "suffix")
+
+    def __init__(
+        self, trace_id: bytes, span_id: bytes, flags: bytes, tracestate: bytes | None = None, span: Any = None
+    ) -> None:
+        self.trace_id = trace_id  # 32 hex
+        self.span_id = span_id  # 16 hex
+        self.flags = flags  # 2 hex
+        self.tracestate = tracestate
+        self.span = span  # the SDK span, when exporting
+        # An attempt's traceparent is prefix + its span id + suffix.
+        self.prefix = b"00-" + trace_id + b"-"
+        self.suffix = b"-" + flags
+
+    def child_traceparent(self, span_id: bytes) -> bytes:
+        return self.prefix + span_id + self.suffix
 
 
 current_trace: ContextVar[TraceContext | None] = ContextVar("gateway_trace", default=None)
 
 
-def _is_hex(s: str) -> bool:
-    return all(c in _HEX for c in s)
+# version-traceid-parentid-flags, lower-case hex; a version after 00 may append "-..." fields.
+_TRACEPARENT = re.compile(rb"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-[^\r\n]*)?")
 
 
-def parse_traceparent(value: bytes | str) -> tuple[str, str, str] | None:
+def parse_traceparent(value: bytes | str) -> tuple[bytes, bytes, bytes] | None:
     """``(trace_id, parent_id, flags)`` of a valid W3C traceparent, else None.
 
     Version 00 is exactly 55 characters; a later version may append ``-…`` fields (read the
     first four); version ``ff`` and all-zero ids are invalid (W3C Trace Context §3.2).
     """
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    if len(text) < 55 or (len(text) > 55 and (text[:2] == "00" or text[55] != "-")):
+    raw = value.encode("latin-1") if isinstance(value, str) else value
+    m = _TRACEPARENT.fullmatch(raw.strip(b" \t"))
+    if m is None:
         return None
-    version, trace_id, parent_id, flags = text[:2], text[3:35], text[36:52], text[53:55]
-    if text[2] != "-" or text[35] != "-" or text[52] != "-":
-        return None
-    if not (_is_hex(version) and _is_hex(trace_id) and _is_hex(parent_id) and _is_hex(flags)):
-        return None
-    if version == "ff" or trace_id == _ZERO_TRACE or parent_id == _ZERO_SPAN:
+    version, trace_id, parent_id, flags, rest = m.groups()
+    if version == b"ff" or (version == b"00" and rest) or trace_id == _ZERO_TRACE or parent_id == _ZERO_SPAN:
         return None
     return trace_id, parent_id, flags
 
 
-def _new_span_id() -> str:
-    return f"{random.getrandbits(64) or 1:016x}"
-
-
-def _new_trace_id() -> str:
-    return f"{random.getrandbits(128) or 1:032x}"
+def _new_span_id() -> bytes:
+    return b"%016x" % (random.getrandbits(64) or 1)
 
 
 class Tracer:
@@ -145,9 +145,9 @@ class Tracer:
         )
         sc = span.get_span_context()
         return TraceContext(
-            f"{sc.trace_id:032x}",
-            f"{sc.span_id:016x}",
-            f"{int(sc.trace_flags):02x}",
+            b"%032x" % sc.trace_id,
+            b"%016x" % sc.span_id,
+            b"%02x" % int(sc.trace_flags),
             parent.tracestate if parent else None,
             span,
         )
@@ -219,7 +219,7 @@ def attempt_headers(
     ctx = current_trace.get()
     if ctx is None:
         return headers, None
-    out = [(n, v) for n, v in headers if n != TRACEPARENT and n != TRACESTATE]
+    out = [h for h in headers if h[0] != TRACEPARENT and h[0] != TRACESTATE]
     span = None
     exporter = tracer() if ctx.span is not None else None
     if exporter is not None:

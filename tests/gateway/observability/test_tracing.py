@@ -19,7 +19,11 @@ VALID = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     ],
 )
 def test_valid_traceparents(value: str) -> None:
-    assert parse_traceparent(value) == ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", value[53:55])
+    assert parse_traceparent(value) == (
+        b"0af7651916cd43dd8448eb211c80319c",
+        b"b7ad6b7169203331",
+        value[53:55].encode(),
+    )
 
 
 @pytest.mark.parametrize(
@@ -49,7 +53,7 @@ def _no_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_each_attempt_gets_the_trace_id_and_a_new_parent_id() -> None:
     ctx = begin_request([(b"traceparent", VALID.encode()), (b"tracestate", b"vendor=abc")])
-    assert ctx is not None and ctx.trace_id == VALID[3:35] and ctx.span_id != VALID[36:52]
+    assert ctx is not None and ctx.trace_id == VALID[3:35].encode() and ctx.span_id != VALID[36:52].encode()
     caller = [(b"content-type", b"application/json"), (b"traceparent", b"stale")]
     first, span = attempt_headers(caller, "svc", "127.0.0.1:1", 1)
     second, _ = attempt_headers(caller, "svc", "127.0.0.1:2", 2)

@@ -182,3 +182,15 @@ def test_agent_default_token_is_used_for_requests_without_one(acl_url: str) -> N
         with _root(acl_url) as root:
             root.put("/v1/agent/token/default", json={"Token": ""})
     assert httpx.get(f"{acl_url}/v1/agent/self").status_code == 403
+
+
+def test_bootstrap_once_when_no_initial_token() -> None:
+    with dev_agent(None, "--acl-enabled") as url:
+        first = httpx.put(f"{url}/v1/acl/bootstrap")
+        assert first.status_code == 200 and first.json()["Policies"][0]["Name"] == "global-management"
+        secret = first.json()["SecretID"]
+        assert httpx.get(f"{url}/v1/agent/self", headers={"X-Consul-Token": secret}).status_code == 200
+        again = httpx.put(f"{url}/v1/acl/bootstrap")
+        assert again.status_code == 403 and again.text.startswith(
+            "Permission denied: ACL bootstrap no longer allowed"
+        )

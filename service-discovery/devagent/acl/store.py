@@ -135,6 +135,7 @@ class ACLStore:
         self.tokens: dict[str, Token] = {}  # accessor → token
         self._by_secret: dict[str, str] = {}
         self.agent_tokens: dict[str, str] = {}  # /v1/agent/token/<kind>
+        self.bootstrap_index = 0  # index of the bootstrap (or initial management token); 0 = still allowed
         idx = next_index()
         management = Policy(
             MANAGEMENT_POLICY_ID,
@@ -148,6 +149,7 @@ class ACLStore:
         self.policies[management.id] = management
         self.put_token(Token(ANONYMOUS_ACCESSOR, ANONYMOUS_SECRET, "Anonymous Token"))
         if initial_management_token:
+            self.bootstrap_index = idx
             self.put_token(
                 Token(
                     str(uuid.uuid4()),
@@ -180,6 +182,21 @@ class ACLStore:
 
     def policy_names(self) -> dict[str, str]:
         return {p.id: p.name for p in self.policies.values()}
+
+    def bootstrap(self) -> Token | None:
+        """PUT /v1/acl/bootstrap: one management token, once (None when no longer allowed)."""
+        if self.bootstrap_index:
+            return None
+        token = self.put_token(
+            Token(
+                str(uuid.uuid4()),
+                str(uuid.uuid4()),
+                "Bootstrap Token (Global Management)",
+                policies=[MANAGEMENT_POLICY_ID],
+            )
+        )
+        self.bootstrap_index = token.create_index
+        return token
 
     # -- policies ------------------------------------------------------------------------------
     def put_policy(self, policy: Policy) -> Policy:

@@ -75,7 +75,14 @@ class ACLEndpoints:
         parts = rest.split("/", 1)
         head, tail = parts[0], parts[1] if len(parts) > 1 else ""
         if head == "bootstrap" and method == "PUT":
-            raise ApiError(403, "Permission denied: ACL bootstrap no longer allowed (reset index: 0)")
+            token = store.bootstrap()
+            if token is None:
+                raise ApiError(
+                    403,
+                    "Permission denied: ACL bootstrap no longer allowed "
+                    f"(reset index: {store.bootstrap_index})",
+                )
+            return json_response(token.to_json(store.policy_names()))
         if head == "token" and tail == "self" and method == "GET":
             token = store.by_secret(req.token() or store.agent_tokens.get("default", "") or "anonymous")
             if token is None:

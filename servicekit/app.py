@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from .address import advertised_address
 from .health import ReadinessProbe, health_router
 from .logconfig import configure_logging
-from .registration import RegistrationSpec, ServiceRegistration, consul_client
+from .registration import RegistrationAgent, RegistrationSpec, ServiceRegistration, consul_client
 from .settings import ServiceSettings
 from .validation import install_validation_handler
 
@@ -41,12 +41,14 @@ def create_service_app(
     meta: Mapping[str, str] | None = None,
     on_startup: Hook | None = None,
     on_shutdown: Hook | None = None,
+    registration_agent: Callable[[FastAPI], RegistrationAgent] | None = None,
 ) -> FastAPI:
     """A FastAPI app that registers itself in Consul once ``on_startup`` has finished.
 
     Start-up order: ``on_startup`` (e.g. load a model; an exception stops the service),
     then registration in the background (never blocks or fails start-up). Shutdown order:
-    deregistration first (stop new traffic), then ``on_shutdown``.
+    deregistration first (stop new traffic), then ``on_shutdown``. ``registration_agent(app)``
+    (called after ``on_startup``) gives the agent client to register with; default py-consul.
     """
 
     @asynccontextmanager
@@ -62,7 +64,8 @@ def create_service_app(
                 settings.consul.port,
             )
             spec = RegistrationSpec.from_settings(settings, address, tags=tags, meta=meta)
-            registration = ServiceRegistration(consul_client(settings), spec)
+            agent = registration_agent(app) if registration_agent is not None else consul_client(settings)
+            registration = ServiceRegistration(agent, spec)
             registration.start()
         app.state.registration = registration
         try:

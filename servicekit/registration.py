@@ -6,6 +6,10 @@ answers. Afterwards the same task keeps watching the agent; if the agent lost th
 (it restarted: the dev agent and ``consul agent -dev`` keep everything in memory) the
 service is registered again. ``stop()`` deregisters, so SIGTERM/SIGINT (which uvicorn
 turns into a lifespan shutdown) removes the replica from discovery at once.
+
+The agent calls go through a ``RegistrationAgent``: ``PyConsulAgent`` (py-consul) for the
+services, or a process's own Consul client (the gateway passes one built on its
+``consul_client``, so that process talks to Consul from one module).
 """
 
 from __future__ import annotations
@@ -14,25 +18,42 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import consul
-import requests
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from .durations import parse_go_duration
 from .settings import ServiceSettings
 
-__all__ = ["RegistrationSpec", "ServiceRegistration", "consul_client"]
+if TYPE_CHECKING:
+    import consul
+
+__all__ = [
+    "AgentUnavailable",
+    "PyConsulAgent",
+    "RegistrationAgent",
+    "RegistrationSpec",
+    "ServiceRegistration",
+    "consul_client",
+]
 
 log = logging.getLogger("servicekit.registration")
 
+
 # What a call to an absent or restarting agent raises through py-consul's requests transport.
-_TRANSIENT = (requests.exceptions.RequestException, consul.ConsulException, OSError)
+def _transient() -> tuple[type[BaseException], ...]:
+    # py-consul (and requests) are imported only by processes that register through them:
+    # the gateway registers through its own Consul client and never loads them.
+    import consul
+    import requests
+
+    return (requests.exceptions.RequestException, consul.ConsulException, OSError)
 
 
 def consul_client(settings: ServiceSettings) -> consul.Consul:
     """A py-consul client for the configured agent (sync; call it from a thread)."""
+    import consul
+
     addr = settings.consul
     client = consul.Consul(host=addr.host, port=addr.port, scheme=addr.scheme, token=settings.consul_token)
     client.http.connections_timeout = settings.consul_timeout  # py-consul's default is 30 s
@@ -55,13 +76,24 @@ class RegistrationSpec:
     deregister_after: str = "1m"
 
     def check(self) -> dict[str, Any]:
-        check: dict[str, Any] = consul.Check.http(
-            self.check_url,
-            interval=self.check_interval,
-            timeout=self.check_timeout,
-            deregister=self.deregister_after,
-        )
+        # What py-consul's Check.http builds.
+        check: dict[str, Any] = {"http": self.check_url, "interval": self.check_interval}
+        if self.check_timeout:
+            check["timeout"] = self.check_timeout
+        if self.deregister_after:
+            check["DeregisterCriticalServiceAfter"] = self.deregister_after
         return check
+
+    def payload(self) -> dict[str, Any]:
+        """The ``/v1/agent/service/register`` body (what py-consul sends for these fields)."""
+        body: dict[str, Any] = {"name": self.name, "id": self.service_id, "address": self.address}
+        body["port"] = self.port
+        if self.tags:
+            body["tags"] = list(self.tags)
+        if self.meta:
+            body["meta"] = dict(self.meta)
+        body["checks"] = [self.check()]
+        return body
 
     @classmethod
     def from_settings(
@@ -87,18 +119,79 @@ class RegistrationSpec:
         )
 
 
+class AgentUnavailable(Exception):
+    """The agent could not be reached or refused the call; registration retries."""
+
+
+class RegistrationAgent(Protocol):
+    """The three agent calls registration needs."""
+
+    @property
+    def address(self) -> str: ...
+
+    async def register(self, spec: RegistrationSpec) -> None:
+        """Register (replacing existing checks); ``AgentUnavailable`` on failure."""
+        ...
+
+    async def deregister(self, service_id: str) -> None: ...
+
+    async def is_registered(self, service_id: str) -> bool: ...
+
+
+class PyConsulAgent:
+    """``RegistrationAgent`` over py-consul (sync calls, run in a thread)."""
+
+    def __init__(self, client: consul.Consul) -> None:
+        self.client = client
+
+    @property
+    def address(self) -> str:
+        return str(self.client.http.base_uri)
+
+    async def register(self, spec: RegistrationSpec) -> None:
+        try:
+            ok = await asyncio.to_thread(
+                self.client.agent.service.register,
+                spec.name,
+                service_id=spec.service_id,
+                address=spec.address,
+                port=spec.port,
+                tags=list(spec.tags) or None,
+                meta=dict(spec.meta) or None,
+                check=spec.check(),
+                replace_existing_checks=True,
+            )
+        except _transient() as exc:
+            raise AgentUnavailable(str(exc)) from exc
+        if not ok:
+            raise AgentUnavailable(f"agent refused registration of {spec.service_id}")
+
+    async def deregister(self, service_id: str) -> None:
+        try:
+            await asyncio.to_thread(self.client.agent.service.deregister, service_id)
+        except _transient() as exc:
+            raise AgentUnavailable(str(exc)) from exc
+
+    async def is_registered(self, service_id: str) -> bool:
+        try:
+            known = await asyncio.to_thread(self.client.agent.service_definition, service_id)
+        except _transient() as exc:
+            raise AgentUnavailable(str(exc)) from exc
+        return known is not None
+
+
 class ServiceRegistration:
     """Keeps one replica registered in Consul for as long as it runs."""
 
     def __init__(
         self,
-        client: consul.Consul,
+        agent: RegistrationAgent | consul.Consul,
         spec: RegistrationSpec,
         *,
         resync_interval: float | None = None,
         max_backoff: float = 5.0,
     ) -> None:
-        self.client = client
+        self.agent: RegistrationAgent = agent if hasattr(agent, "is_registered") else PyConsulAgent(agent)
         self.spec = spec
         # Re-check the agent once per health-check interval: an agent restart is then
         # noticed within one interval, which is what "back within one check interval" needs.
@@ -134,9 +227,9 @@ class ServiceRegistration:
         if self._registered.is_set():
             self._registered.clear()
             try:
-                await asyncio.to_thread(self.client.agent.service.deregister, self.spec.service_id)
+                await self.agent.deregister(self.spec.service_id)
                 log.info("deregistered %s", self.spec.service_id)
-            except _TRANSIENT as exc:
+            except AgentUnavailable as exc:
                 log.warning("could not deregister %s: %s", self.spec.service_id, exc)
 
     async def _run(self) -> None:
@@ -144,29 +237,29 @@ class ServiceRegistration:
         while True:
             await asyncio.sleep(self.resync_interval)
             try:
-                known = await asyncio.to_thread(self.client.agent.service_definition, self.spec.service_id)
-            except _TRANSIENT as exc:
+                known = await self.agent.is_registered(self.spec.service_id)
+            except AgentUnavailable as exc:
                 log.debug("agent unreachable while checking registration: %s", exc)
                 continue
-            if known is None:
+            if not known:
                 log.warning("agent lost %s (restarted?); registering again", self.spec.service_id)
                 self._registered.clear()
                 await self._register_with_retry()
 
     async def _register_with_retry(self) -> None:
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_TRANSIENT),
+            retry=retry_if_exception_type(AgentUnavailable),
             wait=wait_exponential_jitter(initial=0.2, max=self.max_backoff),
             before_sleep=lambda state: log.warning(
                 "Consul at %s not reachable (attempt %d): %s; retrying",
-                self.client.http.base_uri,
+                self.agent.address,
                 state.attempt_number,
                 state.outcome.exception() if state.outcome else "",
             ),
         )
         async for attempt in retrying:
             with attempt:
-                await asyncio.to_thread(self._register_once)
+                await self.agent.register(self.spec)
         self.registrations += 1
         self._registered.set()
         log.info(
@@ -176,18 +269,3 @@ class ServiceRegistration:
             self.spec.address,
             self.spec.port,
         )
-
-    def _register_once(self) -> None:
-        spec = self.spec
-        ok = self.client.agent.service.register(
-            spec.name,
-            service_id=spec.service_id,
-            address=spec.address,
-            port=spec.port,
-            tags=list(spec.tags) or None,
-            meta=dict(spec.meta) or None,
-            check=spec.check(),
-            replace_existing_checks=True,
-        )
-        if not ok:
-            raise consul.ConsulException(f"agent refused registration of {spec.service_id}")

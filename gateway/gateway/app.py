@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute
 from servicekit import HealthReport, create_service_app
 
 from .api import dashboard, metrics_route, models, predict, proxy_docs, routes_view, statistics
+from .consul_client import AgentRegistrar
 from .core import GatewayCore
 from .extension_protocol import GatewayExtension
 from .limits import BodyLimitMiddleware
@@ -153,6 +154,8 @@ def create_app(
         tags=["gateway"],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
+        # The gateway registers itself through the core's Consul client (its one Consul module).
+        registration_agent=lambda app: AgentRegistrar(app.state.core.consul.agent),
     )
     holder["app"] = app
     app.router.routes.extend(plain_routes)  # after every router: they must not shadow one

@@ -1,5 +1,6 @@
-"""The gateway process has one upstream HTTP client (upstream/http1.py): httpx, which the
-orchestrator used for its own calls and Consul reads, is not even imported."""
+"""The gateway process has one upstream HTTP client (upstream/http1.py) and one Consul client
+(consul_client/): httpx, which the orchestrator used for its own calls and Consul reads, and
+py-consul, which registered the gateway, are not even imported."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from gateway.extensions import default_extensions
 from gateway.orchestrator import ServiceOrchestrator, StandaloneCaller
 from gateway.settings import GatewaySettings
 default_extensions(GatewaySettings())
-print(sorted(m for m in ("httpx", "httpcore") if m in sys.modules))
+print(sorted(m for m in ("httpx", "httpcore", "consul") if m in sys.modules))
 """
 
 
-def test_the_gateway_process_does_not_import_httpx() -> None:
+def test_the_gateway_process_imports_neither_httpx_nor_py_consul() -> None:
     out = subprocess.run(
         [sys.executable, "-c", PROGRAM], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True
     )

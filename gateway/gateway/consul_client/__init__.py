@@ -7,6 +7,7 @@ Nothing else in the gateway process speaks HTTP to Consul: discovery, the cluste
 
 from __future__ import annotations
 
+from .agent import AgentAPI, AgentRegistrar
 from .blocking import Fetch, follow, jittered_wait
 from .client import ConsulClient
 from .errors import ConsulError, ConsulRefused, ConsulUnavailable
@@ -15,6 +16,8 @@ from .ratelimit import TokenBucket
 from .watch import PrefixListener, PrefixWatch
 
 __all__ = [
+    "AgentAPI",
+    "AgentRegistrar",
     "ConsulClient",
     "ConsulError",
     "ConsulRefused",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .agent import AgentAPI
 from .health import CatalogAPI
 from .kv import KVStore
 from .transport import ConsulTransport
@@ -12,7 +13,8 @@ __all__ = ["ConsulClient"]
 
 
 class ConsulClient:
-    """``client.catalog`` (services, health), ``client.kv`` (entries, CAS, locks).
+    """``client.catalog`` (services, health), ``client.kv`` (entries, CAS, locks), ``client.agent``
+    (the gateway's own registration).
 
     ``services`` / ``health_service`` are also offered directly: discovery's watchers
     take any object with those two methods (unit tests give them a fake).
@@ -22,6 +24,7 @@ class ConsulClient:
         self.transport = ConsulTransport(base_url, token=token, timeout=timeout)
         self.catalog = CatalogAPI(self.transport)
         self.kv = KVStore(self.transport)
+        self.agent = AgentAPI(self.transport)
 
     @property
     def base_url(self) -> str:

@@ -5,9 +5,13 @@ Starts the Consul dev agent, the echo service, two model-service replicas
 logs with the component's name, and on Ctrl-C (or SIGTERM) stops them in reverse
 order so every service deregisters while the agent is still up.
 
+A component that dies on its own is restarted, as compose's ``restart: unless-stopped``
+does: after 1 s, doubling up to 30 s while it keeps dying (back to 1 s once it has run for
+30 s), each restart said in the log. Only Ctrl-C/SIGTERM stops the stack.
+
 Ports and the management token can be overridden through the environment
-(``CONSUL_PORT``, ``GATEWAY_PORT``, ``ECHO_PORT``, ``MODEL_PORTS``,
-``GATEWAY_MANAGEMENT_TOKEN``).
+(``CONSUL_PORT``, ``GATEWAY_PORT``, ``ECHO_PORT``, ``MODEL_PORTS`` (empty: no model
+replicas), ``GATEWAY_MANAGEMENT_TOKEN``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parents[1]
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 30.0
+STABLE_AFTER = 30.0  # running this long resets the back-off
 COLORS = ["\033[36m", "\033[33m", "\033[35m", "\033[32m", "\033[34m", "\033[31m"]
 RESET = "\033[0m"
 
@@ -36,6 +43,34 @@ class Component:
     env: dict[str, str] = field(default_factory=dict)
     args: list[str] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
+    prefix: str = ""
+    started_at: float = 0.0
+    restarts: int = 0
+    backoff: float = BACKOFF_FIRST
+    restart_at: float | None = None  # set while waiting to restart after a crash
+
+    def spawn(self, lock: threading.Lock) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", self.module, *self.args],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.started_at = time.monotonic()
+        self.restart_at = None
+        assert self.proc.stdout is not None
+        threading.Thread(target=_pump, args=(self.proc.stdout, self.prefix, lock), daemon=True).start()
+
+    def schedule_restart(self, now: float) -> float:
+        """The process died on its own: when to start it again (exponential back-off)."""
+        if now - self.started_at >= STABLE_AFTER:
+            self.backoff = BACKOFF_FIRST
+        delay = self.backoff
+        self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+        self.restart_at = now + delay
+        return delay
 
 
 def _pump(stream: IO[bytes], prefix: str, lock: threading.Lock) -> None:
@@ -61,7 +96,7 @@ def main() -> int:
     consul_port = int(os.environ.get("CONSUL_PORT", "8500"))
     gateway_port = int(os.environ.get("GATEWAY_PORT", "8000"))
     echo_port = int(os.environ.get("ECHO_PORT", "8001"))
-    model_ports = [int(p) for p in os.environ.get("MODEL_PORTS", "8101,8102").split(",")]
+    model_ports = [int(p) for p in os.environ.get("MODEL_PORTS", "8101,8102").split(",") if p.strip()]
     token = os.environ.get("GATEWAY_MANAGEMENT_TOKEN") or secrets.token_urlsafe(18)
     consul_addr = f"http://127.0.0.1:{consul_port}"
     common = {
@@ -105,18 +140,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
 
     for i, comp in enumerate(components):
-        env = {**os.environ, **comp.env}
-        comp.proc = subprocess.Popen(
-            [sys.executable, "-m", comp.module, *comp.args],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        prefix = f"{COLORS[i % len(COLORS)]}{comp.name.ljust(width)} |{RESET}"
-        assert comp.proc.stdout is not None
-        threading.Thread(target=_pump, args=(comp.proc.stdout, prefix, lock), daemon=True).start()
+        comp.prefix = f"{COLORS[i % len(COLORS)]}{comp.name.ljust(width)} |{RESET}"
+        comp.spawn(lock)
         if comp.module == "devagent" and not _wait_http(f"{consul_addr}/v1/status/leader", 20):
             print("dev agent did not start; stopping", file=sys.stderr)
             stopping.set()
@@ -131,13 +156,24 @@ def main() -> int:
                 flush=True,
             )
     while not stopping.is_set():
+        now = time.monotonic()
         for comp in components:
-            if comp.proc is not None and comp.proc.poll() is not None:
+            if comp.proc is None or stopping.is_set():
+                continue
+            if comp.restart_at is not None:
+                if now >= comp.restart_at:
+                    comp.restarts += 1
+                    with lock:
+                        print(f"restarting {comp.name} (restart #{comp.restarts})", flush=True)
+                    comp.spawn(lock)
+            elif comp.proc.poll() is not None:
+                delay = comp.schedule_restart(now)
                 with lock:
-                    print(f"{comp.name} exited with {comp.proc.returncode}; stopping the stack", flush=True)
-                stopping.set()
-                break
-        stopping.wait(0.5)
+                    print(
+                        f"{comp.name} exited with {comp.proc.returncode}; restarting it in {delay:.0f} s",
+                        flush=True,
+                    )
+        stopping.wait(0.2)
 
     # Reverse order: services deregister while the agent still runs; the agent goes last.
     exit_code = 0

@@ -219,13 +219,13 @@ def test_output_only_changes_are_deferred() -> None:
         c.agent.check.ttl_pass("service:defer", "one")
         assert check_status(agent, "service:defer", view="catalog") == ("passing", "one")
         index, _ = c.health.service("defer")
+        changed = time.monotonic()  # the deferral counts from the change, not from the blocking GET
         c.agent.check.ttl_pass("service:defer", "two")
         assert check_status(agent, "service:defer") == ("passing", "two")
         assert check_status(agent, "service:defer", view="catalog") == ("passing", "one")
-        t0 = time.monotonic()
         new_index, entries = c.health.service("defer", index=index, wait="5s")
-        elapsed = time.monotonic() - t0
-        assert 0.4 <= elapsed <= 3.0, elapsed  # interval/2 + random(interval), plus slack for a busy machine
+        elapsed = time.monotonic() - changed
+        assert 0.45 <= elapsed <= 3.5, elapsed  # interval/2 + random(interval), plus slack for a busy machine
         assert int(new_index) > int(index)
         assert entries[0]["Checks"][1]["Output"] == "two"
 
@@ -237,13 +237,13 @@ def test_first_run_after_random_delay_within_interval() -> None:
         for i in range(5):
             _register(agent, f'{{"Name": "rnd{i}", "Check": {{"HTTP": "{base}/c{i}", "Interval": "2s"}}}}')
         first: dict[str, float] = {}
-        deadline = time.monotonic() + 3.0
+        deadline = time.monotonic() + 5.0
         while len(first) < 5 and time.monotonic() < deadline:
             for req in list(state.requests):
                 first.setdefault(req["path"], time.monotonic() - start)
             time.sleep(0.01)
         assert len(first) == 5, first
-        assert max(first.values()) < 2.0 + 0.5
+        assert max(first.values()) < 2.0 + 1.5  # within the 2 s interval, plus slack for a loaded machine
         assert max(first.values()) - min(first.values()) > 0.05, f"first runs not spread: {first}"
 
 

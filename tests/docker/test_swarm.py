@@ -110,6 +110,7 @@ def stack(swarm: docker.DockerClient) -> Iterator[SwarmStack]:
         GATEWAY_MANAGEMENT_TOKEN=TOKEN,
         DOCKER_SOCKET_GID=str(os.stat("/var/run/docker.sock").st_gid),
         SWARM_WAIT_SECONDS="240",
+        SWARM_EXTRA_MODEL_REPLICAS="0",  # RandomForest/GradientBoosting stack services: none
     )
     s = SwarmStack(name, env, f"http://127.0.0.1:{consul_port}")
     try:
@@ -203,6 +204,15 @@ def test_swarm_stack_scales_survives_a_kill_and_leaves_nothing(
     assert removed.status_code == 200, removed.text
     assert removed.json()["container_id"] == last["id"]  # the only task is the one that went
     assert stack.instances(gw) == []
+    # A model without a replica service in the stack: the first launch creates one, labelled
+    # with the stack's namespace (so `docker stack rm` removes it), the DELETE scales it to 0.
+    rf = httpx.post(f"{gw}/api/models/launch/RandomForest", headers=AUTH, timeout=180)
+    assert rf.status_code == 200, rf.text
+    created = swarm.services.get(f"{stack.name}-gdp-randomforest")
+    assert created.attrs["Spec"]["Labels"][NAMESPACE] == stack.name
+    assert created.attrs["Spec"]["EndpointSpec"]["Mode"] == "dnsrr"
+    gone = httpx.delete(f"{gw}/api/models/instances/{rf.json()['container_id']}", headers=AUTH, timeout=60)
+    assert gone.status_code == 200, gone.text
     # Anything not a replica task of this stack is 404 and left alone.
     consul_task = swarm.services.get(f"{stack.name}_service-discovery").tasks()[0]["ID"]
     assert (

@@ -51,4 +51,5 @@ docker-clean:
 
 bench-replicas: docker-setup
 	uv run python bench/replicas/launch_to_serving.py
+	uv run python bench/replicas/scale_1_to_5.py   # docker vs swarm runtime, 1 -> 5 (docs/swarm.md)
 BENCH_TARGETS += bench-replicas

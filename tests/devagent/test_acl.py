@@ -77,7 +77,9 @@ def test_unknown_token_is_acl_not_found(acl_url: str) -> None:
 def test_management_token_from_each_place_is_accepted(acl_url: str, how: dict[str, dict[str, str]]) -> None:
     r = httpx.put(f"{acl_url}/v1/agent/service/register", json={"Name": "mgmt-web", "Port": 1}, **how)  # type: ignore[arg-type]
     assert r.status_code == 200, r.text
-    assert httpx.get(f"{acl_url}/v1/agent/self", **how).status_code == 200  # type: ignore[arg-type]
+    me = httpx.get(f"{acl_url}/v1/agent/self", **how)  # type: ignore[arg-type]
+    assert me.status_code == 200 and me.json()["Stats"]["consul"]["acl"] == "enabled"
+    assert me.json()["DebugConfig"]["ACLsEnabled"] is True
 
 
 def test_py_consul_with_token(acl_url: str) -> None:

@@ -73,7 +73,15 @@ class AgentInfo:
                 "Version": CONSUL_VERSION,
                 "BuildDate": _BUILD_DATE,
             },
-            "DebugConfig": {"DevMode": True, "Datacenter": cfg.datacenter, "NodeName": node.name},
+            "DebugConfig": {
+                "DevMode": True,
+                "Datacenter": cfg.datacenter,
+                "NodeName": node.name,
+                "ACLsEnabled": cfg.acl_enabled,
+                "ACLResolverSettings": {
+                    "ACLDefaultPolicy": cfg.acl_default_policy if cfg.acl_enabled else "allow"
+                },
+            },
             "Coord": {"Vec": [0.0] * 8, "Error": 1.5, "Adjustment": 0.0, "Height": 1e-05},
             "Member": self.member(),
             "Stats": {
@@ -92,7 +100,7 @@ class AgentInfo:
                     "version_metadata": "",
                 },
                 "consul": {
-                    "acl": "disabled",
+                    "acl": "enabled" if cfg.acl_enabled else "disabled",
                     "bootstrap": "false",
                     "known_datacenters": "1",
                     "leader": "true",

@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute
 
 from servicekit import HealthReport, create_service_app
 
-from .api import dashboard, metrics_route, models, predict, proxy_docs, routes_view, statistics
+from .api import cluster_view, dashboard, metrics_route, models, predict, proxy_docs, routes_view, statistics
 from .consul_client import AgentRegistrar
 from .core import GatewayCore
 from .extension_protocol import GatewayExtension
@@ -129,6 +129,7 @@ def create_app(
         predict.router,
         models.router,
         routes_view.router,
+        cluster_view.router,
         dashboard.router,
         statistics.router,
         metrics_route.router,

@@ -6,8 +6,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from servicekit import advertised_address
+
 from .balancing import Balancer, Draining
 from .capabilities import CapacityHold, ReplicaControl
+from .cluster import Cluster, ClusterSettings, Identity, Leadership
 from .consul_client import ConsulClient, KVEntry, PrefixWatch
 from .discovery import Discovery, RoutingTable
 from .observability import GatewayMetrics, StatisticsStore
@@ -29,10 +32,18 @@ class GatewayCore:
     Extensions receive it in ``start(core)``: ``core.client.request(...)`` to call services,
     ``core.discovery.table`` / ``wait_for(...)`` to read or await the routing table,
     ``core.stats.observe(kind, key, seconds, error)`` and ``core.metrics.registry`` to
-    record their own statistics and metrics.
+    record their own statistics and metrics. Shared state goes through ``core.consul.kv``
+    under ``core.cluster.key(...)``; singleton work through
+    ``core.leadership.run_while_leading(name, factory)``.
     """
 
-    def __init__(self, settings: GatewaySettings, *, discovery: Discovery | None = None) -> None:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        *,
+        discovery: Discovery | None = None,
+        cluster: ClusterSettings | None = None,
+    ) -> None:
         self.settings = settings
         self.metrics = GatewayMetrics()
         self.stats = StatisticsStore()
@@ -87,6 +98,16 @@ class GatewayCore:
             wait=settings.watch_wait,
             backoff_max=settings.watch_backoff_max,
         )
+        address = advertised_address(
+            settings.service_advertise_address,
+            settings.service_host,
+            settings.consul.host,
+            settings.consul.port,
+        )
+        self.identity = Identity.current(settings.instance_id(address), address, settings.service_port)
+        self.cluster = Cluster(
+            self.consul, cluster or ClusterSettings(), self.identity, status=self._member_status
+        )
         self.metrics.watch_table(self._table_gauges)
         # What the dashboard charts: sampled here, so a page opened now shows the last 15 min.
         self.history = History(
@@ -104,6 +125,15 @@ class GatewayCore:
         return self.balancer.draining
 
     @property
+    def leadership(self) -> Leadership:
+        """Whether this process leads the cluster; ``run_while_leading`` for singleton work."""
+        return self.cluster.leadership
+
+    @property
+    def kv_prefix(self) -> str:
+        return self.cluster.prefix
+
+    @property
     def table(self) -> RoutingTable:
         return self.discovery.table
 
@@ -111,7 +141,21 @@ class GatewayCore:
         t = self.discovery.table
         return self.discovery.age(), t.service_count, t.instance_count, self.discovery.healthy
 
+    def _member_status(self) -> dict[str, object]:
+        """What this process publishes about itself for ``GET /api/cluster``."""
+        table = self.discovery.table
+        return {
+            "discovery": self.discovery.status()["discovery"],
+            "table_index": table.index,
+            "table_age_s": round(self.discovery.age(), 3),
+            "table_built_s_ago": round(table.age(), 3),
+            "services": table.service_count,
+            "instances": table.instance_count,
+        }
+
     def _on_table(self, table: RoutingTable) -> None:
+        if self.cluster.publisher is not None:
+            self.cluster.publisher.poke()
         # Forget ejection state of instances that are gone, so the dict cannot grow forever.
         self.ejector.forget({i.id for insts in table.services.values() for i in insts})
         self._rebuild_routes()
@@ -141,11 +185,14 @@ class GatewayCore:
         await self.discovery.start()
         self.history.start()
         self._policy_watch.start()
+        await self.cluster.start()
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
         await self.history.stop()
         await self._policy_watch.stop()
+        await self.cluster.stop()
         await self.discovery.stop()
         await self.client.close()
+        await self.consul.close()

@@ -13,6 +13,7 @@ from .client import ConsulClient
 from .errors import ConsulError, ConsulRefused, ConsulUnavailable
 from .kv import KVEntry, KVStore
 from .ratelimit import TokenBucket
+from .sessions import SessionInfo, SessionsAPI
 from .watch import PrefixListener, PrefixWatch
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "KVStore",
     "PrefixListener",
     "PrefixWatch",
+    "SessionInfo",
+    "SessionsAPI",
     "TokenBucket",
     "follow",
     "jittered_wait",

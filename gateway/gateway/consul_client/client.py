@@ -7,14 +7,15 @@ from typing import Any
 from .agent import AgentAPI
 from .health import CatalogAPI
 from .kv import KVStore
+from .sessions import SessionsAPI
 from .transport import ConsulTransport
 
 __all__ = ["ConsulClient"]
 
 
 class ConsulClient:
-    """``client.catalog`` (services, health), ``client.kv`` (entries, CAS, locks), ``client.agent``
-    (the gateway's own registration).
+    """``client.catalog`` (services, health), ``client.kv`` (entries, CAS, locks),
+    ``client.sessions`` (create, renew, destroy), ``client.agent`` (this gateway's registration).
 
     ``services`` / ``health_service`` are also offered directly: discovery's watchers
     take any object with those two methods (unit tests give them a fake).
@@ -25,6 +26,7 @@ class ConsulClient:
         self.catalog = CatalogAPI(self.transport)
         self.kv = KVStore(self.transport)
         self.agent = AgentAPI(self.transport)
+        self.sessions = SessionsAPI(self.transport)
 
     @property
     def base_url(self) -> str:

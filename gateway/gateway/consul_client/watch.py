@@ -73,6 +73,15 @@ class PrefixWatch:
             return False
         return True
 
+    async def wait_answer(self, timeout: float) -> bool:
+        """Wait for the next answer from Consul to be handled; False on timeout."""
+        event = self._changed
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
     async def wait_index(self, index: int, timeout: float) -> bool:
         """Wait until an answer at or after Consul index ``index`` was handled; False on timeout."""
         loop = asyncio.get_running_loop()

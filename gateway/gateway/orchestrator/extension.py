@@ -1,7 +1,9 @@
 """``FlowsExtension``: loads flow files at start-up, serves their endpoints and ``/api/flows``.
 
 Flow files come from ``GATEWAY_FLOWS_DIR`` (default: the shipped ``gateway/flows/``); an
-invalid file stops the gateway at start-up with an error naming the file and the node. On
+invalid file stops the gateway at start-up with an error naming the file and the node. They
+are the defaults: flows created or changed through ``/api/flows`` live in Consul KV under
+``<GATEWAY_KV_PREFIX>flows/`` and every gateway process serves them (``SharedFlowStore``). On
 ``start(core)`` every flow (and every ``ServiceOrchestrator`` built later in this process
 without an explicit caller) calls nodes through the core's ``ServiceClient`` and reports to
 the core's statistics store and Prometheus registry.
@@ -20,11 +22,12 @@ from .core_caller import CoreNodeCaller
 from .defaults import set_default_caller, set_default_observer
 from .dispatch import FlowEndpoints
 from .host_policy import HostPolicy, set_host_policy
-from .loader import load_dir
+from .loader import LoadedFlow, load_dir
 from .metrics import FlowMetrics
 from .registry import FlowRegistry
 from .routes import build_router
 from .settings import FlowSettings
+from .shared_store import SharedFlowStore
 
 if TYPE_CHECKING:
     from ..core import GatewayCore
@@ -70,16 +73,19 @@ class FlowsExtension:
         self.registry = FlowRegistry()
         self.metrics: FlowMetrics | None = None
         self.caller: CoreNodeCaller | None = None
+        defaults: list[LoadedFlow] = []
         if self.settings.gateway_flows_enabled:
             directory = self.settings.flows_dir
             if directory.is_dir():
-                for flow in load_dir(directory, self.settings.gateway_flow_timeout):
-                    self.registry.put(flow)
+                defaults = load_dir(directory, self.settings.gateway_flow_timeout)
             else:
                 log.warning("flows directory %s does not exist; no flow files loaded", directory)
+        self.store = SharedFlowStore(
+            self.registry, defaults, default_timeout=self.settings.gateway_flow_timeout
+        )
 
     def routers(self) -> Sequence[APIRouter | BaseRoute]:
-        return [build_router(self.registry, self.settings), FlowEndpoints(self.registry)]
+        return [build_router(self.registry, self.settings, self.store), FlowEndpoints(self.registry)]
 
     async def start(self, core: GatewayCore) -> None:
         self.caller = CoreNodeCaller(core.client)
@@ -87,6 +93,7 @@ class FlowsExtension:
         self.registry.bind_all(self.caller, self.metrics)
         set_default_caller(self.caller)
         set_default_observer(self.metrics)
+        await self.store.start(core.consul, core.cluster.key("flows") + "/", wait=core.settings.watch_wait)
         log.info(
             "flows extension started with %d flow(s): %s",
             len(self.registry.names()),
@@ -94,6 +101,7 @@ class FlowsExtension:
         )
 
     async def stop(self) -> None:
+        await self.store.stop()
         set_default_caller(None)
         set_default_observer(None)
         if self.caller is not None:

@@ -46,6 +46,14 @@ class FlowRegistry:
         self._flows[flow.name] = flow
         return replaced
 
+    def replace_all(self, flows: list[LoadedFlow]) -> None:
+        """Serve exactly ``flows`` from now on (one swap; endpoints must be unique)."""
+        new: dict[str, LoadedFlow] = {}
+        for flow in flows:
+            self._bind(flow)
+            new[flow.name] = flow
+        self._flows = new
+
     def remove(self, name: str) -> LoadedFlow | None:
         return self._flows.pop(name, None)
 

@@ -2,7 +2,10 @@
 
 ``GET /api/flows``, ``GET /api/flows/{name}`` (graph), ``POST /api/flows/{name}/run`` (output,
 per-node results and the execution trace), ``PUT``/``DELETE /api/flows/{name}`` (management
-token). A failed node answers 502 (504 on timeout, 503 without a healthy instance) with
+token; stored in Consul KV and served by every gateway process, see ``shared_store``;
+``If-Match: <version>`` makes the write conditional on that version, else it is conditional
+on the version this process served when the request arrived: a concurrent change is a 409).
+A failed node answers 502 (504 on timeout, 503 without a healthy instance) with
 ``{"detail", "error": {flow, node, service, instance, attempt, status, kind, message}, "trace"}``.
 Each flow's own endpoint is served by ``dispatch.FlowEndpoints``.
 """
@@ -22,9 +25,10 @@ from ..security import IntrospectionAuth, ManagementAuth
 from .dispatch import FlowEndpoints
 from .errors import FlowDefinitionError, FlowError
 from .loader import LoadedFlow, build_flow
-from .registry import FlowConflict, FlowRegistry
+from .registry import FlowRegistry
 from .responses import ERROR_RESPONSES, error_response, json_body, jsonable, output_response
 from .settings import FlowSettings
+from .shared_store import FlowStoreError, FlowVersionConflict, SharedFlowStore
 
 __all__ = ["build_router"]
 
@@ -57,18 +61,38 @@ def public_source(source: str) -> str:
     return f"file:{PurePath(source).name}"
 
 
-def _summary(flow: LoadedFlow) -> dict[str, Any]:
-    return {
-        "name": flow.name,
-        "endpoint": flow.endpoint,
-        "description": flow.description,
-        "source": public_source(flow.source),
-        "nodes": [svc.short_name for svc in flow.orchestrator.services.values()],
-    }
+def _if_match(request: Request) -> int | None:
+    """The version a write is conditional on (``If-Match: 42`` or ``"42"``); None: not given."""
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    try:
+        value = int(raw.strip().strip('"'))
+    except ValueError:
+        raise HTTPException(status_code=400, detail="If-Match must be a flow version (an integer)") from None
+    if value < 0:
+        raise HTTPException(status_code=400, detail="If-Match must be a flow version (>= 0)")
+    return value
 
 
-def build_router(registry: FlowRegistry, settings: FlowSettings) -> APIRouter:
+def _store_error(exc: FlowStoreError) -> HTTPException:
+    if isinstance(exc, FlowVersionConflict):
+        return HTTPException(status_code=409, detail=str(exc))
+    return HTTPException(status_code=503, detail=f"{exc}; the flow was not changed")
+
+
+def build_router(registry: FlowRegistry, settings: FlowSettings, store: SharedFlowStore) -> APIRouter:
     api = APIRouter(prefix="/api/flows", tags=["flows"])
+
+    def _summary(flow: LoadedFlow) -> dict[str, Any]:
+        return {
+            "name": flow.name,
+            "endpoint": flow.endpoint,
+            "description": flow.description,
+            "source": public_source(flow.source),
+            "version": store.version(flow.name),
+            "nodes": [svc.short_name for svc in flow.orchestrator.services.values()],
+        }
 
     def _get(name: str) -> LoadedFlow:
         flow = registry.get(name)
@@ -79,7 +103,10 @@ def build_router(registry: FlowRegistry, settings: FlowSettings) -> APIRouter:
     @api.get("", summary="List the flows", dependencies=[IntrospectionAuth])
     async def list_flows() -> dict[str, Any]:
         flows = [registry.get(n) for n in registry.names()]
-        return {"flows": [_summary(f) for f in flows if f is not None]}
+        return {
+            "flows": [_summary(f) for f in flows if f is not None],
+            "errors": [e.to_dict() for e in store.errors],
+        }
 
     @api.get(
         "/{name}",
@@ -122,11 +149,17 @@ def build_router(registry: FlowRegistry, settings: FlowSettings) -> APIRouter:
         dependencies=[ManagementAuth],
         responses={
             201: {"description": "created"},
-            409: {"description": "endpoint taken"},
+            409: {"description": "endpoint taken, or the flow changed meanwhile (another writer)"},
+            503: {"description": "Consul unreachable: the flow was not stored"},
             422: {"description": "invalid flow (names the node and reason)"},
         },
     )
     async def put_flow(name: str, request: Request) -> JSONResponse:
+        # The version this change is based on: the client's If-Match, else what this process
+        # served when the request arrived (a change landing meanwhile makes this a 409).
+        expected = _if_match(request)
+        if expected is None:
+            expected = store.version(name)
         data = await json_body(request)
         if isinstance(data, dict) and data.get("name", name) != name:
             raise HTTPException(
@@ -154,22 +187,35 @@ def build_router(registry: FlowRegistry, settings: FlowSettings) -> APIRouter:
                 raise HTTPException(
                     status_code=409, detail=f"endpoint {flow.endpoint} is already a gateway route"
                 )
+        replaced = registry.get(name) is not None
         try:
-            replaced = registry.put(flow)
-        except FlowConflict as exc:
-            raise HTTPException(status_code=409, detail=str(exc)) from exc
-        return JSONResponse({**_summary(flow), "replaced": replaced}, status_code=200 if replaced else 201)
+            await store.put(flow, data, expected=expected)
+        except FlowStoreError as exc:
+            raise _store_error(exc) from exc
+        served = registry.get(name) or flow
+        return JSONResponse({**_summary(served), "replaced": replaced}, status_code=200 if replaced else 201)
 
     @api.delete(
         "/{name}",
         summary="Remove a flow (management token)",
         dependencies=[ManagementAuth],
         status_code=204,
-        responses={404: {"description": "unknown flow"}},
+        responses={
+            404: {"description": "unknown flow"},
+            409: {"description": "the flow changed meanwhile (another writer)"},
+            503: {"description": "Consul unreachable: the flow was not removed"},
+        },
     )
-    async def delete_flow(name: str) -> Response:
-        if registry.remove(name) is None:
+    async def delete_flow(name: str, request: Request) -> Response:
+        expected = _if_match(request)
+        if expected is None:
+            expected = store.version(name)
+        if registry.get(name) is None and not store.invalid(name):
             raise HTTPException(status_code=404, detail=f"unknown flow {name!r}")
+        try:
+            await store.delete(name, expected=expected)
+        except FlowStoreError as exc:
+            raise _store_error(exc) from exc
         return Response(status_code=204)
 
     return api

@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
@@ -54,6 +54,7 @@ class ReplicasExtension:
         self.backend: ReplicaBackend | None = None
         self.unavailable = "gateway is starting"
         self._core: GatewayCore | None = None
+        self._stop_janitor: Callable[[], None] | None = None
 
     def routers(self) -> Sequence[APIRouter]:
         return [create_router(self.get_manager)]
@@ -85,10 +86,16 @@ class ReplicasExtension:
         core.replicas = ManagerControl(self.manager)  # for other features (the autoscaler)
         self._core = core
         if self.backend.kind == "docker":
-            self.manager.start_janitor(lambda: core.discovery.wait_ready(60.0))
+            manager = self.manager
+            self._stop_janitor = core.leadership.run_while_leading(
+                "replicas:janitor", lambda: manager.sweep(lambda: core.discovery.wait_ready(60.0))
+            )
         log.info("replica management on (%s runtime, stack %s)", self.backend.kind, self.backend.stack)
 
     async def stop(self) -> None:
+        if self._stop_janitor is not None:
+            self._stop_janitor()
+            self._stop_janitor = None
         manager, backend = self.manager, self.backend
         self.manager, self.unavailable = None, "gateway is stopping"
         if self._core is not None:

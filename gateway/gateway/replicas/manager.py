@@ -208,10 +208,13 @@ class ReplicaManager:
 
     # ------------------------------------------------------------------ janitor
     def start_janitor(self, discovery_ready: Callable[[], Awaitable[object]]) -> None:
-        self._janitor = asyncio.create_task(self._sweep_once(discovery_ready), name="replicas:janitor")
+        self._janitor = asyncio.create_task(self.sweep(discovery_ready), name="replicas:janitor")
 
-    async def _sweep_once(self, discovery_ready: Callable[[], Awaitable[object]]) -> None:
-        """At start: report managed replicas not passing; remove those still not passing after the grace."""
+    async def sweep(self, discovery_ready: Callable[[], Awaitable[object]]) -> None:
+        """Report managed replicas not passing; remove those still not passing after the grace.
+
+        Run by the cluster's leader only (``core.leadership.run_while_leading``), each time a
+        process becomes leader: one sweeper for every gateway sharing the replicas."""
         try:
             await discovery_ready()
             suspects = [r for r in await self.backend.list() if self.routed(r) is None]

@@ -11,6 +11,9 @@ writers of one flow cannot both win; the loser gets ``FlowVersionConflict`` (409
 
 A value that does not validate (edited by hand) is skipped, reported in ``errors`` and logged
 once; the flow of that name keeps its last good version (or its default).
+
+Before ``start`` (an app built without a gateway core, unit tests) writes change only this
+process's registry.
 """
 
 from __future__ import annotations
@@ -110,6 +113,9 @@ class SharedFlowStore:
         (default: the version this process serves). Applies it here at once; returns the
         version it was based on."""
         base = self.version(flow.name) if expected is None else expected
+        if self.consul is None:  # not started (an app without a gateway core): local only
+            self.registry.put(flow)
+            return base
         await self._write(flow.name, definition, base)
         await self._settle(flow.name, base, flow)
         return base
@@ -118,6 +124,9 @@ class SharedFlowStore:
         """Remove flow ``name`` everywhere: its key goes, or becomes a tombstone when a shipped
         default of that name would otherwise come back."""
         base = self.version(name) if expected is None else expected
+        if self.consul is None:
+            self.registry.remove(name)
+            return
         if name in self.defaults:
             await self._write(name, TOMBSTONE, base)
         else:

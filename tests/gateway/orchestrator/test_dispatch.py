@@ -14,6 +14,7 @@ from gateway.orchestrator.loader import build_flow
 from gateway.orchestrator.registry import FlowRegistry
 from gateway.orchestrator.routes import build_router
 from gateway.orchestrator.settings import FlowSettings
+from gateway.orchestrator.shared_store import SharedFlowStore
 from gateway.security import ManagementSettings
 
 from .fakes import FakeCaller, echo
@@ -32,6 +33,7 @@ def flow(name: str, endpoint: str) -> dict[str, object]:
 @pytest.fixture
 def client() -> Iterator[tuple[TestClient, FlowRegistry]]:
     registry = FlowRegistry()
+    store = SharedFlowStore(registry, [], default_timeout=30.0)  # not started: local writes
     registry.put(build_flow(flow("one", "/one"), source="test", default_name="one"))
     registry.bind_all(FakeCaller({"echo-service": echo()}), None)
     other = APIRouter()
@@ -42,7 +44,7 @@ def client() -> Iterator[tuple[TestClient, FlowRegistry]]:
 
     app = FastAPI()
     app.state.management = ManagementSettings(gateway_management_token=SecretStr("t"))
-    app.include_router(build_router(registry, FlowSettings()))
+    app.include_router(build_router(registry, FlowSettings(), store))
     app.include_router(other)
     app.router.routes.append(FlowEndpoints(registry))
     with TestClient(app) as c:

@@ -115,9 +115,12 @@ def test_concurrent_puts_on_two_gateways_one_wins_the_other_gets_409(
     pair: tuple[str, str, ServiceProcess],
 ) -> None:
     a, b, _ = pair
-    assert _race((a, b), "race", "create") == [201, 409]
+    # Both writers base their change on the same version (If-Match; 0 = "create, it is absent"),
+    # so exactly one wins whatever the timing. Without If-Match a gateway uses the version it
+    # served when the request arrived: the same outcome unless one write lands before the
+    # other request arrives (then that one is a later, informed replace).
+    assert _race((a, b), "race", "create", {"If-Match": "0"}) == [201, 409]
     wait_until(lambda: _same_version(a, b, "race"), timeout=1.0, what="same version on both")
-    # both writers based their change on the same version: one replaces it, the other is told
     version = httpx.get(f"{a}/api/flows/race").json()["version"]
     assert _race((a, b), "race", "replace", {"If-Match": str(version)}) == [200, 409]
     wait_until(lambda: _same_version(a, b, "race"), timeout=1.0, what="same version on both")

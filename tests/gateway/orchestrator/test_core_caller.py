@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.orchestrator.core_caller import _map
+from gateway.orchestrator import NodeRequest
+from gateway.orchestrator.core_caller import _map, direct_target
 from gateway.upstream.errors import NoHealthyInstance, UpstreamTimeout, UpstreamUnavailable
 
 
@@ -24,3 +25,21 @@ def test_connect_failure_names_the_instance_tried() -> None:
 def test_timeout_kind() -> None:
     err = _map(UpstreamTimeout("echo", "did not answer in time", instance="127.0.0.1:9"))
     assert (err.kind, err.instance) == ("timeout", "127.0.0.1:9")
+
+
+def node(**kw: object) -> NodeRequest:
+    return NodeRequest(node="n", service="n", endpoint=kw.pop("endpoint", "/x"), timeout=5, **kw)  # type: ignore[arg-type]
+
+
+def test_direct_targets_http_https_and_base_urls() -> None:
+    assert direct_target(node(host="127.0.0.1", port=8080)) == ("127.0.0.1", 8080, "/x", False)
+    assert direct_target(node(host="127.0.0.1")) == ("127.0.0.1", 80, "/x", False)
+    assert direct_target(node(host="svc.local", port=8443, protocol="https")) == (
+        "svc.local",
+        8443,
+        "/x",
+        True,
+    )
+    # OPEA's remote-endpoint form: api_key + a base URL as host (path prefix kept)
+    base = node(host="https://api.example.com/v1", api_key="k", endpoint="/chat/completions")
+    assert direct_target(base) == ("api.example.com", 443, "/v1/chat/completions", True)

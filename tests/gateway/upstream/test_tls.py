@@ -21,7 +21,14 @@ from tests.support.processes import free_port
 
 async def hello(request: web.Request) -> web.Response:
     body = await request.read()
-    return web.json_response({"scheme": request.scheme, "path": request.path_qs, "body": body.decode()})
+    return web.json_response(
+        {
+            "scheme": request.scheme,
+            "path": request.path_qs,
+            "body": body.decode(),
+            "auth": request.headers.get("Authorization"),
+        }
+    )
 
 
 async def tls_site(ca: trustme.CA, *hostnames: str) -> tuple[web.AppRunner, int]:
@@ -72,7 +79,7 @@ async def test_https_with_the_configured_ca(server: int, ca_file: str) -> None:
         for _ in range(3):  # the TLS connection is kept alive and reused
             resp = await c.request_direct("127.0.0.1", server, "POST", "/a?x=1", body=b"hi", tls=True)
             assert resp.status == 200
-            assert resp.json() == {"scheme": "https", "path": "/a?x=1", "body": "hi"}
+            assert resp.json() == {"scheme": "https", "path": "/a?x=1", "body": "hi", "auth": None}
         assert c.http.connects == 1
     finally:
         await c.close()
@@ -129,5 +136,23 @@ async def test_discovered_https_instance_through_request(server: int, ca_file: s
     try:
         resp = await c.request("secure", "GET", "/by-name")
         assert resp.status == 200 and resp.json()["scheme"] == "https"
+    finally:
+        await c.close()
+
+
+async def test_an_opea_node_with_api_key_and_https_base_url(server: int, ca_file: str) -> None:
+    """OPEA's remote-endpoint node (api_key + base URL) over the one client, no httpx fallback."""
+    from gateway.orchestrator import MicroService, ServiceOrchestrator
+    from gateway.orchestrator.core_caller import CoreNodeCaller
+
+    c = client(ca_file=ca_file)
+    try:
+        remote = MicroService(
+            "remote", host=f"https://localhost:{server}/v1", api_key="sk-1", endpoint="/chat"
+        )
+        orchestrator = ServiceOrchestrator(caller=CoreNodeCaller(c)).add(remote)
+        result, _ = await orchestrator.schedule({"q": 1})
+        answer = result[remote.name]
+        assert (answer["scheme"], answer["path"], answer["auth"]) == ("https", "/v1/chat", "Bearer sk-1")
     finally:
         await c.close()

@@ -135,3 +135,20 @@ def test_only_extensions_py_names_a_feature() -> None:
         and mod != "gateway.extensions"
     }
     assert not wrong, "the core imports a feature:\n" + "\n".join(sorted(wrong))
+
+
+def test_no_feature_imports_another_feature() -> None:
+    """Features reach each other through the core (``capabilities.py``), never directly."""
+    graph = import_graph()
+    features = feature_packages(graph)
+
+    def owner(module: str) -> str | None:
+        return next((f for f in features if module == f or module.startswith(f + ".")), None)
+
+    wrong = {
+        f"{mod} -> {dep}"
+        for mod, deps in graph.items()
+        for dep in deps
+        if owner(mod) is not None and owner(dep) is not None and owner(mod) != owner(dep)
+    }
+    assert not wrong, "a feature imports another feature:\n" + "\n".join(sorted(wrong))

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
 from .durations import parse_go_duration
 from .settings import ServiceSettings
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import consul
 
 __all__ = [
+    "AgentDenied",
     "AgentUnavailable",
     "PyConsulAgent",
     "RegistrationAgent",
@@ -48,6 +49,14 @@ def _transient() -> tuple[type[BaseException], ...]:
     import requests
 
     return (requests.exceptions.RequestException, consul.ConsulException, OSError)
+
+
+def _unavailable(exc: BaseException) -> AgentUnavailable:
+    import consul
+
+    if isinstance(exc, consul.ACLPermissionDenied):
+        return AgentDenied(str(exc))
+    return AgentUnavailable(str(exc))
 
 
 def consul_client(settings: ServiceSettings) -> consul.Consul:
@@ -123,6 +132,11 @@ class AgentUnavailable(Exception):
     """The agent could not be reached or refused the call; registration retries."""
 
 
+class AgentDenied(AgentUnavailable):
+    """The agent answered 403 (ACLs on, no or a weak token): not an outage, so said apart.
+    Registration still retries: the token may be granted its policy later."""
+
+
 class RegistrationAgent(Protocol):
     """The three agent calls registration needs."""
 
@@ -162,7 +176,7 @@ class PyConsulAgent:
                 replace_existing_checks=True,
             )
         except _transient() as exc:
-            raise AgentUnavailable(str(exc)) from exc
+            raise _unavailable(exc) from exc
         if not ok:
             raise AgentUnavailable(f"agent refused registration of {spec.service_id}")
 
@@ -246,16 +260,31 @@ class ServiceRegistration:
                 self._registered.clear()
                 await self._register_with_retry()
 
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, AgentDenied):
+            log.warning(
+                "Consul at %s refused to register %s (attempt %d): %s; set CONSUL_HTTP_TOKEN to a token "
+                "with service:write on %r; retrying",
+                self.agent.address,
+                self.spec.service_id,
+                state.attempt_number,
+                exc,
+                self.spec.name,
+            )
+        else:
+            log.warning(
+                "Consul at %s not reachable (attempt %d): %s; retrying",
+                self.agent.address,
+                state.attempt_number,
+                exc or "",
+            )
+
     async def _register_with_retry(self) -> None:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(AgentUnavailable),
             wait=wait_exponential_jitter(initial=0.2, max=self.max_backoff),
-            before_sleep=lambda state: log.warning(
-                "Consul at %s not reachable (attempt %d): %s; retrying",
-                self.agent.address,
-                state.attempt_number,
-                state.outcome.exception() if state.outcome else "",
-            ),
+            before_sleep=self._log_retry,
         )
         async for attempt in retrying:
             with attempt:

@@ -67,6 +67,8 @@ def test_without_token_every_registration_is_refused(acl_url: str) -> None:
     echo = _echo(acl_url, "echo-anon", None)
     try:
         wait_for(lambda: "Permission denied" in echo.output(), timeout=30, what="a refused registration")
+        # said as a refusal naming the fix, not as an unreachable agent
+        assert "set CONSUL_HTTP_TOKEN" in echo.output() and "not reachable" not in echo.output()
         time.sleep(1.5)  # it keeps retrying; none of the attempts may succeed
         assert _instances(acl_url, "echo-anon") == []
         services = httpx.get(f"{acl_url}/v1/catalog/services", headers={"X-Consul-Token": ROOT}).json()

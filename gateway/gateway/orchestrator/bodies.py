@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from .documents import decode_document
 from .errors import NodeCallError
 
 __all__ = ["decode_body", "node_body"]
@@ -14,12 +14,12 @@ def decode_body(content_type: str, raw: bytes) -> Any:
     """JSON for JSON responses, text for ``text/*``, bytes otherwise (e.g. ``audio/wav``)."""
     media = content_type.split(";")[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
-        return json.loads(raw) if raw else None
+        return decode_document(raw) if raw else None
     if media.startswith("text/"):
         return raw.decode(errors="replace")
     if not media:
         try:
-            return json.loads(raw) if raw else None
+            return decode_document(raw) if raw else None
         except ValueError:
             return raw
     return raw

@@ -60,7 +60,9 @@ class NodeCaller(Protocol):
     """POST ``payload`` as JSON to the node; raise ``NodeCallError`` on transport failures.
 
     HTTP error statuses are returned, not raised: the engine checks them so that every
-    caller reports them the same way.
+    caller reports them the same way. A caller may set ``enforces_timeout = True`` when it
+    raises ``NodeCallError("timeout")`` itself once ``request.timeout`` has passed; the engine
+    then skips its own safety-net timer around the call (otherwise: the timeout plus 0.25 s).
     """
 
     async def call(self, request: NodeRequest, payload: Any) -> NodeResponse: ...

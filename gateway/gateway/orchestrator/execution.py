@@ -14,6 +14,8 @@ import copy
 import logging
 import re
 import time
+from collections import deque
+from collections.abc import Coroutine
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -23,6 +25,7 @@ from .caller import NodeCaller, NodeRequest, NodeResponse
 from .conditions import SUCCESS
 from .constants import ServiceType
 from .dag import DAG
+from .documents import copy_document
 from .errors import FlowError, NodeCallError
 from .hooks import AlignHooks
 from .microservice import DEFAULT_TIMEOUT, MicroService
@@ -79,6 +82,9 @@ class Execution:
         self.orch = orchestrator
         self.plan = plan
         self.caller = caller
+        # A caller that bounds every call by the node's timeout itself saves the engine's
+        # safety-net timer (a timer handle per node).
+        self.caller_times_out = bool(getattr(caller, "enforces_timeout", False))
         self.observer = observer
         self.llm_parameters = llm_parameters
         self.llm_parameters_dict = llm_parameters_dict
@@ -89,6 +95,9 @@ class Execution:
             self.runtime.graph[node] = set(plan.graph[node])
         self.result_dict: dict[str, Any] = {}
         self.tasks: dict[asyncio.Task[_Outcome], str] = {}
+        self.ready: list[tuple[str, Any]] = []  # started nodes waiting for a task (or inline run)
+        self.done: deque[asyncio.Task[_Outcome]] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
         self.started: set[str] = set()
         self.finished: set[str] = set()
         self.payloads: dict[tuple[str, str], Any] = {}
@@ -101,10 +110,24 @@ class Execution:
         self.roots = [n for n in self.runtime.ind_nodes() if n not in self.plan.standby]
         try:
             for root in self.roots:
-                self._start(root, copy.deepcopy(initial_inputs))
-            while self.tasks:
-                done, _ = await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
+                self._start(root, copy_document(initial_inputs))
+            while self.ready or self.tasks:
+                if len(self.ready) == 1 and not self.tasks:
+                    # The only runnable node (every node of a chain): awaited in this task, no
+                    # task of its own and no wait() (half the engine's cost per node).
+                    key, inputs = self.ready.pop()
+                    self._finish(await self._node(key, inputs))
+                    continue
+                for key, inputs in self.ready:
+                    task = asyncio.create_task(self._node(key, inputs), name=f"flow:{self.plan.flow}:{key}")
+                    task.add_done_callback(self._task_done)
+                    self.tasks[task] = key
+                self.ready.clear()
+                if not self.done:
+                    self._wakeup = asyncio.get_running_loop().create_future()
+                    await self._wakeup
+                while self.done:
+                    task = self.done.popleft()
                     self.tasks.pop(task)
                     self._finish(task.result())
         except BaseException:
@@ -115,10 +138,19 @@ class Execution:
 
     def _start(self, key: str, inputs: Any) -> None:
         self.started.add(key)
+        self.ready.append((key, inputs))
+
+    def _node(self, key: str, inputs: Any) -> Coroutine[Any, Any, _Outcome]:
         # A "flow node" span only when spans are exported (propagation needs none).
-        run = self._run_node(key, inputs) if tracer() is None else self._run_traced_node(key, inputs)
-        task = asyncio.create_task(run, name=f"flow:{self.plan.flow}:{key}")
-        self.tasks[task] = key
+        return self._run_node(key, inputs) if tracer() is None else self._run_traced_node(key, inputs)
+
+    def _task_done(self, task: asyncio.Task[_Outcome]) -> None:
+        """Done callback: queue the finished node and wake the loop in ``run`` (cheaper than
+        ``asyncio.wait``, which adds and removes a callback on every pending task per call)."""
+        self.done.append(task)
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
 
     async def _run_traced_node(self, key: str, inputs: Any) -> _Outcome:
         with node_span(self.plan.flow, self.plan.short(key)):
@@ -225,6 +257,7 @@ class Execution:
         )
 
     async def _abort(self) -> None:
+        self.ready.clear()
         pending = list(self.tasks)
         for task in pending:
             task.cancel()
@@ -283,7 +316,10 @@ class Execution:
                     return _Outcome(key, False, inputs, error=retried)
                 producer, response = retried
             try:
-                output, streaming = await self._output(response, producer, key)
+                if response.stream is None:  # the usual document answer: no coroutine for it
+                    output, streaming = response.body, False
+                else:
+                    output, streaming = await self._output(response, producer, key)
             except NodeCallError as exc:  # a stream that broke or cannot be collected
                 error = FlowError(
                     flow=self.plan.flow,
@@ -369,11 +405,14 @@ class Execution:
                 record["retry_edge"] = True
             entry["attempts"].append(record)
             try:
-                try:
-                    async with asyncio.timeout(timeout + _TIMEOUT_GRACE):
-                        response = await self.caller.call(request, inputs)
-                except TimeoutError as exc:
-                    raise NodeCallError("timeout", f"no response within {timeout}s") from exc
+                if self.caller_times_out:
+                    response = await self.caller.call(request, inputs)
+                else:
+                    try:
+                        async with asyncio.timeout(timeout + _TIMEOUT_GRACE):
+                            response = await self.caller.call(request, inputs)
+                    except TimeoutError as exc:
+                        raise NodeCallError("timeout", f"no response within {timeout}s") from exc
                 record.update(
                     instance=response.instance, status=response.status, instance_attempts=response.attempts
                 )

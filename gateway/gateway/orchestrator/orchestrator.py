@@ -40,6 +40,8 @@ _NODE_OPTIONS = {"timeout", "retries", "continue_on_error", "reducer", "endpoint
 _ENTRY_KEYS = {"service", "next"} | _NODE_OPTIONS
 _EDGE_KEYS = {"service", "condition", "attempts"}
 DEFAULT_RETRY_ATTEMPTS = 2
+# Built once: every default is a scalar, so a shallow copy per run is a fresh document.
+_DEFAULT_LLM_PARAMS = LLMParams().model_dump()
 MAX_RETRY_ATTEMPTS = 10
 
 
@@ -330,7 +332,7 @@ class ServiceOrchestrator(DAG):
             given = llm_parameters.model_dump()
         elif llm_parameters is not None:
             given = LLMParams(**dict(llm_parameters)).model_dump()
-        params_dict = given if given is not None else LLMParams().model_dump()
+        params_dict = given if given is not None else dict(_DEFAULT_LLM_PARAMS)
         observer = self.observer or default_observer()
         override = kwargs.pop("flow", None)
         plan = self.plan() if override is None else self._override_plan(override)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gateway.orchestrator import NodeRequest
-from gateway.orchestrator.core_caller import _map, direct_target
+from gateway.orchestrator.core_caller import _JSON_HEADERS, CoreNodeCaller, _encoded, _map, direct_target
 from gateway.upstream.errors import NoHealthyInstance, UpstreamTimeout, UpstreamUnavailable
 
 
@@ -43,3 +45,26 @@ def test_direct_targets_http_https_and_base_urls() -> None:
     # OPEA's remote-endpoint form: api_key + a base URL as host (path prefix kept)
     base = node(host="https://api.example.com/v1", api_key="k", endpoint="/chat/completions")
     assert direct_target(base) == ("api.example.com", 443, "/v1/chat/completions", True)
+
+
+def test_node_headers_and_api_key_replace_the_json_defaults_case_insensitively() -> None:
+    assert dict(_JSON_HEADERS) == {
+        b"content-type": b"application/json",
+        b"accept": b"application/json, text/event-stream",
+    }
+    headers = _encoded({"Accept": "text/plain", "X-Token": "t"}, "k1")
+    assert headers == (
+        (b"content-type", b"application/json"),
+        (b"accept", b"text/plain"),
+        (b"x-token", b"t"),
+        (b"authorization", b"Bearer k1"),
+    )
+
+
+def test_node_header_with_a_line_break_is_refused() -> None:
+    with pytest.raises(ValueError, match="line break"):
+        _encoded({"X-Evil": "a\r\nHost: other"}, None)
+
+
+def test_core_caller_bounds_calls_by_the_node_timeout_itself() -> None:
+    assert CoreNodeCaller.enforces_timeout is True

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from ..core import GatewayCore
 from ..discovery.instance import Instance
 from ..observability.access_recorder import request_id_of
 from ..upstream import NoHealthyInstance
@@ -45,6 +46,47 @@ async def predict(body: GDPGrowthRequest, request: Request, core: CoreDep) -> Re
     payload = json.dumps(body.features()).encode()
     headers = {"Content-Type": "application/json", "X-Request-ID": request_id_of(request.scope)}
     matcher = model_matcher(body.model) if body.model else None
+    # The model service's traffic rules (docs/traffic.md): its limits, and its version split /
+    # X-Version when no ``model`` is asked for (an explicit model choice wins over the split).
+    rules = core.routes.rules.get(service)
+    candidates = None
+    limited = False
+    if rules is not None:
+        policy = rules.policy
+        if policy.rate is not None or policy.max_in_flight is not None:
+            rejected = core.limits.admit(service, policy.rate, policy.max_in_flight)
+            if rejected is not None:
+                return JSONResponse(
+                    {"detail": rejected.detail, "service": service},
+                    status_code=rejected.status,
+                    headers={"Retry-After": str(rejected.retry_after)},
+                )
+            limited = policy.max_in_flight is not None
+        if not body.model:
+            candidates, version = rules.candidates(request.scope["headers"])
+            if version is not None and not candidates:
+                if limited:
+                    core.limits.release(service)
+                raise NoHealthyInstance(
+                    service, f"no healthy instance of service '{service}' with version '{version}'"
+                )
+    try:
+        return await _forward(core, request, service, payload, headers, matcher, candidates, body.model)
+    finally:
+        if limited:
+            core.limits.release(service)
+
+
+async def _forward(
+    core: GatewayCore,
+    request: Request,
+    service: str,
+    payload: bytes,
+    headers: dict[str, str],
+    matcher: Callable[[Instance], bool] | None,
+    candidates: tuple[Instance, ...] | None,
+    model: str | None,
+) -> Response:
     # idempotent: a prediction has no side effect, so a hung replica's try is retried elsewhere
     try:
         try:
@@ -56,12 +98,13 @@ async def predict(body: GDPGrowthRequest, request: Request, core: CoreDep) -> Re
                 body=payload,
                 instance_filter=matcher,
                 idempotent=True,
+                candidates=candidates,
             )
         except NoHealthyInstance:
             # Scaled to zero (autoscaler on): hold the request while a replica launches.
-            if not body.model or core.capacity is None:
+            if not model or core.capacity is None:
                 raise
-            held = await core.capacity.hold(body.model)
+            held = await core.capacity.hold(model)
             if held is None:
                 raise
             if not held.ready:
@@ -78,10 +121,11 @@ async def predict(body: GDPGrowthRequest, request: Request, core: CoreDep) -> Re
                 body=payload,
                 instance_filter=matcher,
                 idempotent=True,
+                candidates=candidates,
             )
     except NoHealthyInstance as exc:
-        if body.model:
-            exc.detail = f"no healthy instance of service '{service}' serves model '{body.model}'"
+        if model:
+            exc.detail = f"no healthy instance of service '{service}' serves model '{model}'"
         raise
     request.scope["gateway.instance"] = resp.instance.id
     request.scope["gateway.attempts"] = resp.attempts

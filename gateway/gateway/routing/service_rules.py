@@ -3,7 +3,8 @@
 Built once per routing view. Per request, ``candidates(headers)`` returns the instance tuple to
 balance over (a tuple precomputed here, so the balancers' per-tuple caches hit):
 
-- ``X-Version: v2`` pins version ``v2`` (an empty tuple if it has no instance: 503);
+- ``X-Version: v2`` pins version ``v2`` (an empty tuple if it has no instance: 503), when the
+  service has versioned instances at all (else the header is ignored, as for plain services);
 - else, with a split, a version is drawn by its share, or, with stickiness, chosen by a CRC32
   of the sticky header's or cookie's value (the same value → the same version on every gateway
   process, as long as the split does not change);
@@ -104,7 +105,7 @@ class ServiceRules:
                         sticky_value = _cookie(value, wanted)
                 elif name == wanted:
                     sticky_value = value
-        if pinned is not None:
+        if pinned is not None and self.versions:  # a service without versions ignores the header
             version = pinned.decode("latin-1").strip()
             return self.versions.get(version, ()), version
         if self.split:

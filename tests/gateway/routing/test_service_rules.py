@@ -50,3 +50,9 @@ def test_sticky_by_header_and_cookie() -> None:
     one = cookie.candidates([(b"cookie", b"a=1; sid=abc; b=2")])[1]
     assert all(cookie.candidates([(b"cookie", b"sid=abc")])[1] == one for _ in range(20))
     random.seed(1)
+
+
+def test_header_ignored_without_versions() -> None:
+    plain = (Instance("p", "p-1", "127.0.0.1", 9001),)
+    rules = ServiceRules.build("p", ServicePolicy(max_in_flight=3), plain)
+    assert rules.candidates([(b"x-version", b"v2")]) == (plain, None)

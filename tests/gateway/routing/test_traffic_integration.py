@@ -255,3 +255,23 @@ def test_sticky_split_by_header(stack: Stack, http: httpx.Client) -> None:
     }
     assert all(len(counts) == 1 for counts in per_user.values()), per_user  # one version per user
     assert len({next(iter(c)) for c in per_user.values()}) == 2, per_user  # and both versions used
+
+
+def test_model_rollout_split_on_the_predict_route(stack: Stack, http: httpx.Client) -> None:
+    a, b = ports(stack)
+    meta = {"gateway-split": "v1:80,v2:20"}
+    register(stack.consul, "gdp-v1", "gdp-growth-model", a, tags=["version:v1"], meta=meta)
+    register(stack.consul, "gdp-v2", "gdp-growth-model", b, tags=["version:v2"], meta=meta)
+    wait_ports(stack.url, "gdp-growth-model", {a, b})
+    wait_until(lambda: "gdp-growth-model" in routes(stack.url)["policies"], timeout=5)
+    features = {
+        "gdp_per_capita": 1.0,
+        "unemployment_rate": 2.0,
+        "gdp_growth_rate_lag": 3.0,
+        "gdp_growth_rate_ma": 4.0,
+    }
+    url = f"{stack.url}/api/predict/gdp_growth_rate"
+    counts = Counter(http.post(url, json=features).json()["port"] for _ in range(500))
+    assert chi_square(counts, {a: 400, b: 100}) < CHI2_DF1_P001, counts
+    pinned = {http.post(url, json=features, headers={"X-Version": "v2"}).json()["port"] for _ in range(10)}
+    assert pinned == {b}

@@ -55,4 +55,6 @@ format: setup
 	uv run ruff format .
 	uv run ruff check --fix .
 
-bench: setup $(BENCH_TARGETS)
+# Every benchmark, one after another, then one summary of the targets (PASS/MISS each).
+bench: setup
+	uv run python bench/summary.py $(BENCH_TARGETS)

@@ -37,6 +37,7 @@ import httpx
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 PY = sys.executable
+CPU_TARGET_US = 35.0  # issue #15: gateway hot path, every feature on
 
 
 def free_port() -> int:
@@ -340,7 +341,8 @@ def main() -> None:
             "SERVICE_PORT": str(gw_port),
             "SERVICE_HOST": "127.0.0.1",
             "CONSUL_HTTP_ADDR": consul,
-            "LOG_LEVEL": os.environ.get("BENCH_GATEWAY_LOG_LEVEL", "warning"),
+            # info: the access log is on (every feature on, as in production)
+            "LOG_LEVEL": os.environ.get("BENCH_GATEWAY_LOG_LEVEL", "info"),
         }
         gwp = stack.enter_context(process([*PIN["proxy"], PY, "-m", "gateway"], env=gw_env, name="gateway"))
         gw = f"http://127.0.0.1:{gw_port}"
@@ -406,6 +408,25 @@ def main() -> None:
         f"{1000 * statistics.median(good):.0f} ms, max {1000 * max(good):.0f} ms over {len(good)} runs"
         if good
         else "change propagation: never routed"
+    )
+    # One verdict line per target (issue #15 and the original brief), for make bench's summary.
+    checks = [
+        (
+            f"gateway CPU per proxied request <= {CPU_TARGET_US:.0f} us",
+            f"{gwr['cpu_us_per_req']:.0f} us",
+            gwr["cpu_us_per_req"] <= CPU_TARGET_US,
+        ),
+        ("gateway/haproxy rps >= 0.25", f"{gwr['rps'] / hp['rps']:.2f}", gwr["rps"] / hp["rps"] >= 0.25),
+        ("added p50 at half load <= 2 ms", f"{added:.2f} ms", added <= 2.0),
+    ]
+    if "naive" in results:
+        ratio = gwr["rps"] / results["naive"]["rps"]
+        checks.append(("gateway/naive rps >= 10", f"{ratio:.1f}", ratio >= 10))
+    for label, value, ok in checks:
+        print(f"target: {label}: {value}  {'PASS' if ok else 'MISS'}")
+    print(
+        f"(efficiency vs HAProxy by CPU per request: {hp['cpu_us_per_req'] / gwr['cpu_us_per_req']:.2f}; "
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f})"
     )
     summary = {
         "results": results,

@@ -125,8 +125,10 @@ class Autoscaler:
     def _apply_policies(self, policies: dict[str, AutoscalingPolicy]) -> None:
         for model in [m for m in self.models if m not in policies]:
             self._forget(model)
+        changed = policies != self.policies
         self.policies = policies
-        self.wake()
+        if changed:
+            self.wake()
 
     def _apply_draining(self, ids: set[str]) -> None:
         # The leader's own marks count at once, before its KV write comes back through the watch.
@@ -174,10 +176,12 @@ class Autoscaler:
     async def _decide_loop(self) -> None:
         while True:
             await self._guard("decide", self._decide)
+            # Not asyncio.wait_for: on 3.11 it can swallow a cancel that races with the wake-up.
+            waiter = asyncio.ensure_future(self._wake.wait())
             try:
-                await asyncio.wait_for(self._wake.wait(), self.settings.autoscaler_tick)
-            except TimeoutError:
-                pass
+                await asyncio.wait({waiter}, timeout=self.settings.autoscaler_tick)
+            finally:
+                waiter.cancel()
             self._wake.clear()
 
     async def _decide(self) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -97,6 +98,9 @@ def _load(gateway: str, model: str, clients: int, stop: Callable[[], bool]) -> t
 
     def client() -> None:
         nonlocal ok, failed
+        # Linux nices threads one by one: the clients yield the CPU to the gateway and to the
+        # replicas being launched (scikit-learn's import is seconds of CPU on 2 shared cores).
+        os.nice(10)
         with httpx.Client(timeout=30) as http:
             while not stop():
                 try:

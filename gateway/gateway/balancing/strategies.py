@@ -58,6 +58,9 @@ class RandomStrategy:
         return candidates[_weighted_index(self._rng, cumulative)]
 
 
+_GOLDEN = 0.6180339887498949
+
+
 class RoundRobinStrategy:
     name = "round_robin"
 
@@ -68,10 +71,20 @@ class RoundRobinStrategy:
     def pick(self, service: str, candidates: Sequence[Instance]) -> Instance:
         n = self._next.get(service, 0)
         self._next[service] = n + 1
+        if not isinstance(candidates, tuple):
+            # A list made for this request (some instances ejected or already tried): a schedule
+            # would cost O(sum of weights) every time. Walk the cumulative weights with a
+            # golden-ratio sequence instead: deterministic, spread out, in proportion.
+            cumulative = cumulative_weights(candidates)
+            if cumulative is None:
+                return candidates[n % len(candidates)]
+            point = (n * _GOLDEN) % 1.0 * cumulative[-1]
+            chosen: Instance = candidates[bisect_right(cumulative, point)]
+            return chosen
         schedule = self._schedules.get(candidates)
-        if schedule is None:
-            return candidates[n % len(candidates)]
-        return candidates[schedule[n % len(schedule)]]
+        at = n % len(candidates) if schedule is None else schedule[n % len(schedule)]
+        picked: Instance = candidates[at]
+        return picked
 
 
 class LeastInFlightStrategy:

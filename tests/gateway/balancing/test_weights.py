@@ -68,3 +68,13 @@ def test_instance_status_and_weight_from_health_entry() -> None:
     assert passing is not None and (passing.status, passing.weight) == ("passing", 9)
     assert warning is not None and (warning.status, warning.weight) == ("warning", 2)
     assert critical is not None and critical.status == "critical"
+
+
+def test_weighted_round_robin_over_a_request_list() -> None:
+    balancer = Balancer("round_robin")
+    heavy = [inst(1, 65535), inst(2, 1), inst(3, 65535)]  # a list: e.g. after ejection
+    picks = Counter(balancer.pick("w", heavy).id for _ in range(1000))
+    assert picks["w-2"] <= 1 and abs(picks["w-1"] - picks["w-3"]) <= 20, picks
+    nine_one = [inst(1, 9), inst(2, 1)]
+    rr = Balancer("round_robin")
+    assert Counter(rr.pick("w", nine_one).id for _ in range(100))["w-1"] in range(88, 93)

@@ -36,3 +36,8 @@ class LimitSettings(BaseSettings):
     gateway_max_hops: int = Field(
         default=10, ge=1, le=100, description="X-Gateway-Hops a request may arrive with before 508 (loops)"
     )
+    proxy_body_max: int = Field(
+        default=1 << 30,
+        ge=0,
+        description="bytes of a request body streamed through /svc/... before 413 (declared or counted)",
+    )

@@ -74,16 +74,32 @@ async def _read_body(receive: Receive) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _stream_body(receive: Receive, limit: int) -> AsyncIterator[bytes]:
+    seen = 0
     while True:
         message: Message = await receive()
         if message["type"] == "http.disconnect":
             raise _ClientGone()
         chunk = message.get("body", b"")
         if chunk:
+            seen += len(chunk)
+            if seen > limit:
+                raise _BodyTooLarge()  # a chunked body past PROXY_BODY_MAX: the upstream call is aborted
             yield chunk
         if not message.get("more_body", False):
             return
+
+
+_CLOSE = (b"connection", b"close")  # the rest of a refused body is not read
+
+
+async def _too_large(send: Send, service: str, limit: int, rid: list[tuple[bytes, bytes]]) -> int:
+    detail = f"request body larger than {limit} bytes (PROXY_BODY_MAX)"
+    return await send_json(send, 413, {"detail": detail, "service": service}, [*rid, _CLOSE])
 
 
 def _split(scope: Scope) -> tuple[str, str] | None:
@@ -204,12 +220,15 @@ async def _send_upstream(
             length = int(value)
         elif name == b"transfer-encoding":
             chunked = True
+    limit = core.settings.proxy_body_max
+    if length is not None and length > limit:
+        return await _too_large(send, service, limit, rid)
     body: bytes | AsyncIterator[bytes] | None
     try:
         if length is not None and length <= core.settings.buffer_request_max:
             body = await _read_body(receive) if length else None
         elif length is not None or chunked:
-            body = _stream_body(receive)
+            body = _stream_body(receive, limit)
         else:
             body = None
     except _ClientGone:
@@ -254,7 +273,11 @@ async def _send_upstream(
                 retry_statuses=policy.retry_statuses if retry_ok else None,
             )
     except UpstreamError as exc:
+        if isinstance(exc.__cause__, _BodyTooLarge) or isinstance(exc.__context__, _BodyTooLarge):
+            return await _too_large(send, service, limit, rid)
         return await send_json(send, exc.status_code, exc.to_body(), rid)
+    except _BodyTooLarge:
+        return await _too_large(send, service, limit, rid)
     except _ClientGone:
         return 499
     scope["gateway.instance"] = resp.instance.id

@@ -15,7 +15,7 @@ from .consul_client import ConsulClient, KVEntry, PrefixWatch
 from .discovery import Discovery, RoutingTable
 from .observability import GatewayMetrics, StatisticsStore
 from .observability.history import History
-from .policy import POLICIES_DIR, PolicyError, PolicySettings, parse_kv_policies
+from .policy import POLICIES_DIR, PolicyError, parse_kv_policies
 from .routing import Limits, RouteTable, RouteTableBuilder
 from .settings import GatewaySettings
 from .upstream import Ejector, ServiceClient
@@ -90,14 +90,6 @@ class GatewayCore:
         self.replicas: ReplicaControl | None = None
         self.capacity: CapacityHold | None = None
         self._kv_errors: tuple[PolicyError, ...] = ()
-        self._policy_prefix = PolicySettings().gateway_kv_prefix + POLICIES_DIR
-        self._policy_watch = PrefixWatch(
-            self.consul.kv,
-            self._policy_prefix,
-            self._on_kv_policies,
-            wait=settings.watch_wait,
-            backoff_max=settings.watch_backoff_max,
-        )
         address = advertised_address(
             settings.service_advertise_address,
             settings.service_host,
@@ -107,6 +99,15 @@ class GatewayCore:
         self.identity = Identity.current(settings.instance_id(address), address, settings.service_port)
         self.cluster = Cluster(
             self.consul, cluster or ClusterSettings(), self.identity, status=self._member_status
+        )
+        # Operators' traffic policies: <GATEWAY_KV_PREFIX>policies/<service> (docs/traffic.md).
+        self._policy_prefix = self.cluster.prefix + POLICIES_DIR
+        self._policy_watch = PrefixWatch(
+            self.consul.kv,
+            self._policy_prefix,
+            self._on_kv_policies,
+            wait=settings.watch_wait,
+            backoff_max=settings.watch_backoff_max,
         )
         self.metrics.watch_table(self._table_gauges)
         # What the dashboard charts: sampled here, so a page opened now shows the last 15 min.

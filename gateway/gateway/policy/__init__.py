@@ -10,14 +10,12 @@ from __future__ import annotations
 from .errors import PolicyError
 from .kv_policies import POLICIES_DIR, parse_kv_policies
 from .service_policy import POLICY_KEYS, RateLimit, ServicePolicy, Stickiness, parse_policy
-from .settings import PolicySettings
 from .urlprefix import RouteDecl, parse_urlprefix
 
 __all__ = [
     "POLICIES_DIR",
     "POLICY_KEYS",
     "PolicyError",
-    "PolicySettings",
     "RateLimit",
     "RouteDecl",
     "ServicePolicy",

@@ -77,3 +77,16 @@ def test_plain_service_has_no_rules_and_results_are_reused() -> None:
     second = builder.build({"p": plain, "t": tagged})
     assert second.prefixes.lookup("/t") == first.prefixes.lookup("/t")
     assert builder.build({"p": plain}).prefixes.lookup("/t") is None  # tag gone → route gone
+
+
+def test_each_bad_declaration_logged_once(caplog: object) -> None:
+    import logging
+
+    builder = RouteTableBuilder()
+    bad = {"b": (inst("b", 1, ("urlprefix-/x proto=tcp",), **{"gateway-rate": "-1"}),)}
+    with caplog.at_level(logging.WARNING, logger="gateway.routing"):  # type: ignore[attr-defined]
+        for _ in range(3):
+            table = builder.build({**bad, "ok": (inst("ok", 1, ("urlprefix-/ok",)),)})
+    lines = [r.getMessage() for r in caplog.records]  # type: ignore[attr-defined]
+    assert len(lines) == 2 and all(line.startswith("ignored declaration: service 'b'") for line in lines)
+    assert table.prefixes.lookup("/ok") is not None  # the other service's route is served

@@ -1,5 +1,5 @@
 # Gateway: tests and the benchmark (gateway vs HAProxy vs a naive FastAPI+httpx proxy).
-.PHONY: test-gateway bench-gateway run-gateway
+.PHONY: test-gateway bench-gateway bench-servers run-gateway
 
 BENCH_TARGETS += bench-gateway
 
@@ -16,3 +16,9 @@ bench-gateway: setup
 # The gateway alone (Consul at CONSUL_HTTP_ADDR, default http://127.0.0.1:8500).
 run-gateway: setup
 	uv run python -m gateway
+
+# HTTP server candidates side by side (uvicorn + our protocol, granian ASGI/RSGI, an own
+# httptools protocol; floors and the full /svc path): bench/gateway/README.md. granian is not a
+# project dependency: --with adds it for this run only.
+bench-servers: setup
+	uv run --with granian python bench/gateway/servers.py $(BENCH_SERVERS_ARGS)

@@ -104,3 +104,18 @@ def test_other_literal_hosts_need_the_allowlist(host: str) -> None:
 )
 def test_services_and_allowed_hosts_pass(node: dict[str, Any]) -> None:
     FlowDefinition.model_validate({"nodes": {"ok": node}})
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("/srv/app/gateway/flows/echo.yaml", "file:echo.yaml"),
+        ("flows/x.json", "file:x.json"),
+        ("api:x", "api:x"),
+        ("kv:flows/x", "kv:flows/x"),
+    ],
+)
+def test_flow_sources_shown_without_paths(source: str, shown: str) -> None:
+    from gateway.orchestrator.routes import public_source
+
+    assert public_source(source) == shown

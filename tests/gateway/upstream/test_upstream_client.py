@@ -302,3 +302,31 @@ async def test_unsolicited_bytes_on_idle_connection_are_not_taken_as_an_answer()
     finally:
         await client.close()
         server.close()
+
+
+async def test_consecutive_per_try_timeouts_eject_the_hung_instance() -> None:
+    hung = asyncio.Event()
+
+    async def slow(_r: web.Request) -> web.Response:
+        await hung.wait()
+        return web.Response(text="late")
+
+    runner, slow_port = await serve({"/x": slow})
+    runner2, fast_port = await serve({"/x": whoami})
+    ejector = Ejector(failures=2, seconds=30, max_share=0.5)
+    client = client_for(inst(slow_port, 1), inst(fast_port, 2), try_timeout=0.2, timeout=5.0, ejector=ejector)
+    loop = asyncio.get_running_loop()
+    try:
+        for _ in range(4):  # round robin: two of these start on the hung instance and time out
+            await client.request("svc", "GET", "/x")
+        assert ejector.ejected_ids((inst(slow_port, 1), inst(fast_port, 2)))
+        started = loop.time()
+        for _ in range(6):
+            resp = await client.request("svc", "GET", "/x")
+            assert resp.attempts == 1 and resp.json()["port"] == fast_port
+        assert loop.time() - started < 0.2 * 2, "an ejected instance costs no per-try timeout"
+    finally:
+        hung.set()
+        await client.close()
+        await runner.cleanup()
+        await runner2.cleanup()

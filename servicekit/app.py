@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -92,19 +93,29 @@ def create_service_app(
 
 
 def run_service(
-    app: FastAPI | str, settings: ServiceSettings, *, access_log: bool = False, **uvicorn_kwargs: Any
+    app: FastAPI | str,
+    settings: ServiceSettings,
+    *,
+    access_log: bool = False,
+    sockets: list[socket.socket] | None = None,
+    **uvicorn_kwargs: Any,
 ) -> None:
     """Serve ``app`` with uvicorn on the configured address; logs as configured.
 
-    uvicorn turns SIGTERM/SIGINT into a lifespan shutdown, which deregisters the replica.
+    ``sockets``: already bound listening sockets to serve instead (e.g. one worker's
+    SO_REUSEPORT socket). uvicorn turns SIGTERM/SIGINT into a lifespan shutdown, which
+    deregisters the replica.
     """
     configure_logging(settings.log_level, settings.log_format, settings.service_name)
-    uvicorn.run(
-        app,
-        host=settings.service_host,
-        port=settings.service_port,
-        log_config=None,
-        access_log=access_log,
-        timeout_graceful_shutdown=10,
+    options: dict[str, Any] = {
+        "host": settings.service_host,
+        "port": settings.service_port,
+        "log_config": None,
+        "access_log": access_log,
+        "timeout_graceful_shutdown": 10,
         **uvicorn_kwargs,
-    )
+    }
+    if sockets is None:
+        uvicorn.run(app, **options)
+    else:
+        uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=sockets)

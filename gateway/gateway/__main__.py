@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from servicekit import run_service
+from servicekit import configure_logging, run_service
 
 from .app import create_app
 from .fast_path import GatewayASGI
 from .limits import HeadLimits, HopLimit
 from .server import protocol_with_limits
 from .settings import GatewaySettings
+from .workers import WorkerSettings, reuse_port_socket, supervise, worker_index
 
 
 def main() -> None:
     settings = GatewaySettings()
+    workers = WorkerSettings()
+    if workers.count > 1 and worker_index() is None:
+        # GATEWAY_WORKERS > 1: this process only supervises; each worker runs this main again.
+        configure_logging(settings.log_level, settings.log_format, settings.service_name)
+        raise SystemExit(supervise(workers.count, workers.gateway_worker_restart_max))
+    # A supervised worker binds its own SO_REUSEPORT socket on the shared port.
+    sockets = (
+        [reuse_port_socket(settings.service_host, settings.service_port)]
+        if worker_index() is not None
+        else None
+    )
     # uvloop + httptools: the fastest uvicorn stack for a proxy (measured in bench/gateway).
     run_service(
         # an ASGI app (uvicorn takes any); loops → 508
@@ -31,6 +43,7 @@ def main() -> None:
         timeout_keep_alive=settings.http_keepalive_timeout,
         proxy_headers=settings.trust_forwarded_headers,
         server_header=False,  # upstream Server headers pass through; no second "server: uvicorn"
+        sockets=sockets,
     )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
+
+from prometheus_client import generate_latest
 
 from servicekit import advertised_address
 
@@ -20,6 +23,7 @@ from .routing import Limits, RouteTable, RouteTableBuilder
 from .settings import GatewaySettings
 from .upstream import Ejector, ServiceClient
 from .upstream.tls import upstream_tls_context
+from .workers import Peers
 
 __all__ = ["GatewayCore"]
 
@@ -118,6 +122,8 @@ class GatewayCore:
             registry=self.metrics.registry,
         )
         self.discovery.subscribe(self._on_table)
+        # The other workers of this instance (GATEWAY_WORKERS > 1), None in a single process.
+        self.peers = Peers.from_env(self._answer_peer)
         self.started = False
 
     @property
@@ -154,6 +160,14 @@ class GatewayCore:
             "instances": table.instance_count,
         }
 
+    async def _answer_peer(self, kind: str) -> bytes:
+        """What a sibling worker asks for to answer for the whole instance."""
+        if kind == "metrics":
+            return generate_latest(self.metrics.registry)
+        return json.dumps(
+            {**self.stats.export(), "worker": self.identity.worker, "pid": self.identity.pid}
+        ).encode()
+
     def _on_table(self, table: RoutingTable) -> None:
         if self.cluster.publisher is not None:
             self.cluster.publisher.poke()
@@ -187,12 +201,16 @@ class GatewayCore:
         self.history.start()
         self._policy_watch.start()
         await self.cluster.start()
+        if self.peers is not None:
+            await self.peers.start()
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
         await self.history.stop()
         await self._policy_watch.stop()
+        if self.peers is not None:
+            await self.peers.stop()
         await self.cluster.stop()
         await self.discovery.stop()
         await self.client.close()

@@ -85,6 +85,50 @@ class StatisticsStore:
         kinds = [kind] if kind else self.kinds()
         return {k: {key: s.summary() for key, s in sorted(self._data.get(k, {}).items())} for k in kinds}
 
+    def export(self) -> dict[str, Any]:
+        """Everything needed to merge this store with another process's (workers of one instance)."""
+        return {
+            "started_at": self.started_at,
+            "window": self.window,
+            "data": {
+                kind: {
+                    key: {
+                        "count": s.count,
+                        "errors": s.errors,
+                        "total_s": s.total_s,
+                        "max_s": s.max_s,
+                        "samples": list(s.samples),
+                        "last_at": s.last_at,
+                    }
+                    for key, s in per_kind.items()
+                }
+                for kind, per_kind in self._data.items()
+            },
+        }
+
+    @classmethod
+    def merged(cls, exports: list[dict[str, Any]]) -> StatisticsStore:
+        """One store holding the sum of several exports (counts add, quantiles over all samples)."""
+        window = max((int(e.get("window") or 0) for e in exports), default=2048) or 2048
+        store = cls(window * max(1, len(exports)))
+        store.window = window
+        store.started_at = min(
+            (float(e.get("started_at") or time.time()) for e in exports), default=time.time()
+        )
+        for export in exports:
+            for kind, per_kind in (export.get("data") or {}).items():
+                for key, raw in per_kind.items():
+                    target = store._data.setdefault(kind, {}).get(key)
+                    if target is None:
+                        target = store._data[kind][key] = KeyStats(window * max(1, len(exports)))
+                    target.count += int(raw["count"])
+                    target.errors += int(raw["errors"])
+                    target.total_s += float(raw["total_s"])
+                    target.max_s = max(target.max_s, float(raw["max_s"]))
+                    target.samples.extend(float(x) for x in raw["samples"])
+                    target.last_at = max(target.last_at, float(raw["last_at"]))
+        return store
+
     def reset(self) -> None:
         self._data.clear()
         self.started_at = time.time()

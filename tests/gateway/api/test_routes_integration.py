@@ -149,7 +149,10 @@ def test_statistics_metrics_routes_dashboard_docs(models, http: httpx.Client) ->
     assert view["discovery"] == "ok" and view["default_balancer"] == "random"
     assert [s["name"] for s in view["services"]] == [MODEL_SVC]
     page = http.get(f"{gw}/dashboard")
-    assert page.status_code == 200 and "api/routes" in page.text
+    assert page.status_code == 200 and "dashboard/assets/dashboard.js" in page.text
+    script = http.get(f"{gw}/dashboard/assets/dashboard.js")
+    assert script.status_code == 200 and "api/routes" in script.text and "api/dashboard/history" in script.text
+    assert http.get(f"{gw}/dashboard/assets/..%2Fdashboard.py").status_code == 404
     spec = http.get(f"{gw}/openapi.json").json()
     for path in (
         "/api/predict/gdp_growth_rate",

@@ -19,7 +19,7 @@ from .discovery import Discovery, RoutingTable
 from .observability import GatewayMetrics, StatisticsStore
 from .observability.history import History
 from .policy import POLICIES_DIR, PolicyError, parse_kv_policies
-from .routing import Limits, RouteTable, RouteTableBuilder
+from .routing import Limits, RouteTable, RouteTableBuilder, seed_version_choice
 from .settings import GatewaySettings
 from .upstream import Ejector, ServiceClient
 from .upstream.tls import upstream_tls_context
@@ -87,6 +87,8 @@ class GatewayCore:
         # Declared routes and traffic policies: rebuilt with every table swap (and KV policy
         # change), read by the request path. ``limits`` is this process's admission state.
         self.route_builder = RouteTableBuilder()
+        if settings.balancer_seed is not None:
+            seed_version_choice(settings.balancer_seed)
         self.routes = RouteTable()
         self.limits = Limits()
         self._kv_policies: Mapping[str, Mapping[str, Any]] = {}

@@ -7,7 +7,7 @@ from .builder import RouteTableBuilder
 from .limits import Limits, Rejection, TokenBucket
 from .prefix_table import PrefixTable, Route
 from .route_table import RouteTable
-from .service_rules import VERSION_HEADER, ServiceRules, instance_version
+from .service_rules import VERSION_HEADER, ServiceRules, instance_version, seed_version_choice
 
 __all__ = [
     "VERSION_HEADER",
@@ -20,4 +20,5 @@ __all__ = [
     "ServiceRules",
     "TokenBucket",
     "instance_version",
+    "seed_version_choice",
 ]

@@ -24,12 +24,17 @@ from typing import Any
 from ..discovery.instance import Instance
 from ..policy import ServicePolicy
 
-__all__ = ["VERSION_HEADER", "ServiceRules", "instance_version"]
+__all__ = ["VERSION_HEADER", "ServiceRules", "instance_version", "seed_version_choice"]
 
 VERSION_HEADER = b"x-version"
 VERSION_KEY = "version"
 
 _rng = random.Random()
+
+
+def seed_version_choice(seed: int) -> None:
+    """Make the split's random draws reproducible (``BALANCER_SEED``, tests)."""
+    _rng.seed(seed)
 
 
 def instance_version(inst: Instance) -> str | None:

@@ -5,7 +5,7 @@ from types import MappingProxyType
 
 from gateway.discovery import Instance
 from gateway.policy import ServicePolicy, Stickiness
-from gateway.routing import ServiceRules, service_rules
+from gateway.routing import ServiceRules, seed_version_choice
 
 
 def inst(n: int, version: str) -> Instance:
@@ -25,7 +25,7 @@ def test_pin_by_header() -> None:
 
 
 def test_split_shares(monkeypatch: object) -> None:
-    service_rules._rng.seed(7)
+    seed_version_choice(7)
     rules = ServiceRules.build("m", ServicePolicy(split=(("v1", 90), ("v2", 10))), INSTANCES)
     counts = {"v1": 0, "v2": 0}
     for _ in range(10_000):

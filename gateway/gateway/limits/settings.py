@@ -31,7 +31,7 @@ class LimitSettings(BaseSettings):
         "/svc/... streams",
     )
     json_max_depth: int = Field(
-        default=64, ge=2, le=500, description="nesting depth of a JSON body on buffered routes before 400"
+        default=64, ge=2, le=200, description="nesting depth of a JSON body on buffered routes before 400"
     )
     gateway_max_hops: int = Field(
         default=10, ge=1, le=100, description="X-Gateway-Hops a request may arrive with before 508 (loops)"

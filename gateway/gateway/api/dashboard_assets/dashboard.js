@@ -8,7 +8,12 @@ const $ = (id) => document.getElementById(id);
 function esc(s) { return String(s ?? '').replace(/[&<>"']/g, (c) => ENT[c]); }
 
 async function getJSON(url) {
-  const r = await fetch(url, {headers: authHeader(false)});
+  let r = await fetch(url, {headers: authHeader(false)});
+  if (r.status === 401 && !sessionStorage.getItem(TOKEN_KEY)) {
+    // GATEWAY_PROTECT_INTROSPECTION: reading needs the token too; ask once, then retry.
+    r = await fetch(url, {headers: authHeader(true)});
+  }
+  if (r.status === 401 || r.status === 403) sessionStorage.removeItem(TOKEN_KEY);
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
   return r.json();
 }

@@ -31,7 +31,9 @@ from .store import AutoscalingStore
 if TYPE_CHECKING:
     from ..core import GatewayCore
 
-__all__ = ["Autoscaler"]
+__all__ = ["Autoscaler", "WhileLeading"]
+
+WhileLeading = Callable[[str, Callable[[], Awaitable[None]]], Callable[[], None]]
 
 log = logging.getLogger("gateway.autoscaler")
 
@@ -47,6 +49,7 @@ class Autoscaler:
         leadership: Leadership,
         gateway_id: str,
         metrics: AutoscalerMetrics,
+        session: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.core = core
         self.settings = settings
@@ -54,6 +57,7 @@ class Autoscaler:
         self.leadership = leadership
         self.gateway_id = gateway_id
         self.metrics = metrics
+        self.session = session  # this process's Consul session: its load key goes with it
         self.service = core.settings.model_service_name
         self.policies: dict[str, AutoscalingPolicy] = {}
         self.models: dict[str, ModelState] = {}
@@ -70,14 +74,17 @@ class Autoscaler:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._watches: list[PrefixWatch] = []
-        self._was_leader = False
+        self._lead_task: asyncio.Task[Any] | None = None
+        self._unregister: Callable[[], None] | None = None
         self._saved: dict[str, tuple[float, str]] = {}
         self._failing: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self, watch_kv: KVStore | None = None) -> None:
-        """Start the loops; with ``watch_kv`` follow policies and draining marks with blocking
-        queries (else they are re-read with every publication: tests with an in-memory KV)."""
+    async def start(self, watch_kv: KVStore | None = None, while_leading: WhileLeading | None = None) -> None:
+        """Start the loops. With ``watch_kv`` policies and draining marks are followed with
+        blocking queries (else re-read with every publication: tests with an in-memory KV);
+        with ``while_leading`` (``core.leadership.run_while_leading``) the deciding loop runs
+        only while this process leads, else always (a single instance)."""
         await self._guard("refresh", self.refresh)
         s = self.settings
         if watch_kv is not None:
@@ -90,14 +97,20 @@ class Autoscaler:
         self._tasks = [
             asyncio.create_task(self._every("sample", s.autoscaler_sample_interval, self._sample)),
             asyncio.create_task(self._every("publish", s.autoscaler_publish_interval, self._publish)),
-            asyncio.create_task(self._decide_loop(), name="autoscaler:decide"),
         ]
+        if while_leading is None:
+            self._tasks.append(asyncio.create_task(self.lead(), name="autoscaler:lead"))
+        else:
+            self._unregister = while_leading("autoscaler", self.lead)
 
     async def stop(self) -> None:
-        actions = [st.action for st in self.models.values() if st.action is not None]
-        for task in [*self._tasks, *actions]:
+        if self._unregister is not None:
+            self._unregister()  # cancels lead() if it runs
+            self._unregister = None
+        lead = self._lead_task
+        for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, *actions, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *([lead] if lead is not None else []), return_exceptions=True)
         self._tasks = []
         for watch in self._watches:
             await watch.stop()
@@ -170,43 +183,43 @@ class Autoscaler:
         draining = {iid: inflight(iid) for iid in self.core.draining.ids}
         if models or draining:
             record = {"at": time.time(), "models": models, "draining": draining}
-            await self.store.publish_load(self.gateway_id, record)
+            await self.store.publish_load(self.gateway_id, record, self.session())
 
     # ------------------------------------------------------------------ the leader
-    async def _decide_loop(self) -> None:
-        while True:
-            await self._guard("decide", self._decide)
-            # Not asyncio.wait_for: on 3.11 it can swallow a cancel that races with the wake-up.
-            waiter = asyncio.ensure_future(self._wake.wait())
-            try:
-                await asyncio.wait({waiter}, timeout=self.settings.autoscaler_tick)
-            finally:
-                waiter.cancel()
-            self._wake.clear()
+    async def lead(self) -> None:
+        """The leader's loop: decide every tick (or when woken), act. Cancelled on step-down."""
+        self._lead_task = asyncio.current_task()
+        await self._guard("adopt", self._adopt)
+        try:
+            while True:
+                await self._guard("decide", self._decide)
+                # Not asyncio.wait_for: on 3.11 it can swallow a cancel that races with the wake-up.
+                waiter = asyncio.ensure_future(self._wake.wait())
+                try:
+                    await asyncio.wait({waiter}, timeout=self.settings.autoscaler_tick)
+                finally:
+                    waiter.cancel()
+                self._wake.clear()
+        finally:
+            actions = [st.action for st in self.models.values() if st.action is not None]
+            for action in actions:
+                action.cancel()
+            await asyncio.gather(*actions, return_exceptions=True)
+            for model in self.models:
+                self.metrics.forget(model)
+            self.models.clear()
+            self.status.clear()
+            self._saved.clear()
+            log.info("autoscaler: not acting any more (no longer the leader, or stopping)")
 
     async def _decide(self) -> None:
-        if not self.is_leader:
-            if self._was_leader:
-                log.info("autoscaler: no longer the leader; not acting")
-                self._was_leader = False
-                for model in list(self.models):
-                    self.metrics.forget(model)
-                self.models.clear()
-            return
-        if not self._was_leader:
-            self._was_leader = True
-            await self._adopt()
         now = time.monotonic()
         others = self._fresh_others(await self.store.loads())
         table = self.core.discovery.table
         for model, policy in list(self.policies.items()):
             st = self.models.get(model)
             if st is None:
-                st = self.models[model] = ModelState(
-                    LaunchBackoff(
-                        self.settings.autoscaler_backoff_initial, self.settings.autoscaler_backoff_max
-                    )
-                )
+                st = self.models[model] = self._new_state()
             signal = self._signal(model, policy, now, others)
             ready = self._ready(model, table)
             current = ready + st.launching
@@ -234,14 +247,7 @@ class Autoscaler:
         for model in self.policies:
             state = await self.store.get_state(model)
             launched = (state or {}).get("launched") or []
-            st = self.models.setdefault(
-                model,
-                ModelState(
-                    LaunchBackoff(
-                        self.settings.autoscaler_backoff_initial, self.settings.autoscaler_backoff_max
-                    )
-                ),
-            )
+            st = self.models.setdefault(model, self._new_state())
             st.launched |= {str(r["id"]) for r in launched if isinstance(r, dict) and "id" in r}
         for iid in await self.store.draining():
             if iid not in self._draining_local:

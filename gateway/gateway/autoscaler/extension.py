@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -14,7 +11,6 @@ from fastapi import APIRouter, HTTPException
 from ..settings import GatewaySettings
 from .activator import Activator
 from .controller import Autoscaler
-from .leadership import Leadership, SingleInstance
 from .metrics import AutoscalerMetrics
 from .routes import create_router
 from .settings import AutoscalerSettings
@@ -34,7 +30,6 @@ class AutoscalerExtension:
     def __init__(self, gateway_settings: GatewaySettings, settings: AutoscalerSettings | None = None) -> None:
         self.gateway_settings = gateway_settings
         self.settings = settings or AutoscalerSettings()
-        self.gateway_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.autoscaler: Autoscaler | None = None
         self._core: GatewayCore | None = None
 
@@ -50,15 +45,21 @@ class AutoscalerExtension:
         if not self.settings.autoscaler_enabled:
             return
         kv: KVLike = core.consul.kv
-        leadership: Leadership = getattr(core, "leadership", None) or SingleInstance()
-        store = AutoscalingStore(kv, self.settings.prefix)
+        keeper = core.cluster.keeper
+        store = AutoscalingStore(kv, core.kv_prefix)
         self.autoscaler = Autoscaler(
-            core, self.settings, store, leadership, self.gateway_id, AutoscalerMetrics(core.metrics.registry)
+            core,
+            self.settings,
+            store,
+            core.leadership,
+            core.cluster.identity.member,
+            AutoscalerMetrics(core.metrics.registry),
+            session=lambda: keeper.id if keeper is not None else None,
         )
-        await self.autoscaler.start(watch_kv=core.consul.kv)
+        await self.autoscaler.start(watch_kv=core.consul.kv, while_leading=core.leadership.run_while_leading)
         core.capacity = Activator(self.autoscaler)
         self._core = core
-        log.info("autoscaler on (instance %s, KV prefix %s)", self.gateway_id, store.policies_prefix)
+        log.info("autoscaler on (%s, KV prefix %s)", core.cluster.identity.member, store.policies_prefix)
 
     async def stop(self) -> None:
         if self._core is not None:

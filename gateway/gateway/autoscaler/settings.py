@@ -13,9 +13,6 @@ class AutoscalerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
 
-    gateway_kv_prefix: str = Field(
-        default="consul-gateway/", description="Consul KV prefix of the state all gateway instances share"
-    )
     autoscaler_enabled: bool = Field(default=True, description="off: no routes, no decisions")
     autoscaler_tick: float = Field(
         default=1.0, gt=0, le=60, description="seconds between two decisions of the leader"
@@ -44,8 +41,3 @@ class AutoscalerSettings(BaseSettings):
     autoscaler_backoff_max: float = Field(
         default=120.0, gt=0, le=3600, description="longest wait between launch attempts"
     )
-
-    @property
-    def prefix(self) -> str:
-        p = self.gateway_kv_prefix.strip("/")
-        return f"{p}/" if p else ""

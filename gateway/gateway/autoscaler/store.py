@@ -36,7 +36,7 @@ class KVLike(Protocol):
 
     async def list(self, prefix: str) -> tuple[Sequence[KVEntryLike], int]: ...
 
-    async def put(self, key: str, value: bytes | str | Any) -> bool: ...
+    async def put(self, key: str, value: bytes | str | Any, *, acquire: str | None = None) -> bool: ...
 
     async def delete(self, key: str) -> bool: ...
 
@@ -100,8 +100,9 @@ class AutoscalingStore:
         return data if isinstance(data, dict) else None
 
     # ------------------------------------------------------------------ per-instance load
-    async def publish_load(self, gateway_id: str, record: dict[str, Any]) -> None:
-        await self.kv.put(self.loads_prefix + gateway_id, json.dumps(record).encode())
+    async def publish_load(self, gateway_id: str, record: dict[str, Any], session: str | None = None) -> None:
+        """With ``session`` the key is held by it: Consul deletes it when the process dies."""
+        await self.kv.put(self.loads_prefix + gateway_id, json.dumps(record).encode(), acquire=session)
 
     async def withdraw_load(self, gateway_id: str) -> None:
         await self.kv.delete(self.loads_prefix + gateway_id)

@@ -29,7 +29,7 @@ class MemoryKV:
             (e for k, e in self.data.items() if k.startswith(prefix)), key=lambda e: e.key
         ), self.index
 
-    async def put(self, key: str, value: bytes | str | Any) -> bool:
+    async def put(self, key: str, value: bytes | str | Any, *, acquire: str | None = None) -> bool:
         if isinstance(value, str):
             value = value.encode()
         elif not isinstance(value, bytes):

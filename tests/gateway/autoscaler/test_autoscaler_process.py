@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -98,9 +97,6 @@ def _load(gateway: str, model: str, clients: int, stop: Callable[[], bool]) -> t
 
     def client() -> None:
         nonlocal ok, failed
-        # Linux nices threads one by one: the clients yield the CPU to the gateway and to the
-        # replicas being launched (scikit-learn's import is seconds of CPU on 2 shared cores).
-        os.nice(10)
         with httpx.Client(timeout=30) as http:
             while not stop():
                 try:
@@ -131,7 +127,7 @@ def test_scales_up_under_load_without_failures_then_back_to_min(gateway: str) ->
     assert put.json()["policy"]["max_replicas"] == 4 and put.json()["runtime"] == "process"
     wait_until(lambda: _replicas(gateway, model) == 1, timeout=90, interval=0.5, what="min 1 launched")
 
-    # 12 clients for 20 s, and on until 3 replicas serve (at most 90 s): launching a
+    # 12 clients for 20 s, and on until 3 replicas serve (at most 120 s): launching a
     # scikit-learn replica process takes seconds on an idle machine, 15-20 s on a loaded one.
 
     peak = 0
@@ -146,7 +142,7 @@ def test_scales_up_under_load_without_failures_then_back_to_min(gateway: str) ->
             except (httpx.HTTPError, AssertionError):
                 pass
             elapsed = time.monotonic() - started
-            if elapsed >= 90 or (elapsed >= 20 and peak >= 3):
+            if elapsed >= 120 or (elapsed >= 20 and peak >= 3):
                 done.set()
             time.sleep(0.5)
 

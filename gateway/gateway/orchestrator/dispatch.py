@@ -20,7 +20,11 @@ from .errors import FlowError
 from .registry import FlowRegistry
 from .responses import error_response, json_body, output_response
 
-__all__ = ["FlowEndpoints"]
+__all__ = ["FLOW_ROUTE", "FlowEndpoints"]
+
+# The metrics/statistics route label of every flow endpoint: one value, however many flows
+# are created over time (the flow itself is in the flows' own metrics).
+FLOW_ROUTE = "{flow endpoint}"
 
 
 class FlowEndpoints(BaseRoute):
@@ -30,7 +34,7 @@ class FlowEndpoints(BaseRoute):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http" or self.registry.by_endpoint(scope["path"]) is None:
             return Match.NONE, {}
-        return (Match.FULL if scope["method"] == "POST" else Match.PARTIAL), {}
+        return (Match.FULL if scope["method"] == "POST" else Match.PARTIAL), {"gateway.route": FLOW_ROUTE}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         raise NoMatchFound(name, path_params)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from gateway.orchestrator.dispatch import FlowEndpoints
+from gateway.orchestrator.dispatch import FLOW_ROUTE, FlowEndpoints
 from gateway.orchestrator.loader import build_flow
 from gateway.orchestrator.registry import FlowRegistry
 from gateway.orchestrator.routes import build_router
@@ -57,6 +57,15 @@ def test_a_flow_endpoint_is_served_from_the_registry(client: tuple[TestClient, F
     assert c.get("/one").status_code == 405
     assert c.post("/two", json={}).status_code == 404
     assert c.get("/nowhere").status_code == 404  # no flow there: the dispatch route does not match
+
+
+def test_a_flow_endpoint_has_one_route_label(client: tuple[TestClient, FlowRegistry]) -> None:
+    """Metrics and statistics label it ``{flow endpoint}``, not ``unmatched``."""
+    _, registry = client
+    route = FlowEndpoints(registry)
+    scope = {"type": "http", "path": "/one", "method": "POST"}
+    assert route.matches(scope)[1] == {"gateway.route": FLOW_ROUTE}
+    assert route.matches({**scope, "path": "/nowhere"})[1] == {}
 
 
 def test_flows_added_and_removed_at_run_time_without_touching_the_router(

@@ -17,15 +17,23 @@ include $(wildcard mk/*.mk)
 .PHONY: help setup run test test-fast lint format bench
 
 help:
-	@echo "make run    - the whole stack as local processes (dev agent, echo, 2 model replicas, gateway)"
-	@echo "make test   - install everything needed (uv, deps, Docker engine) and run the whole suite"
-	@echo "make lint   - ruff + mypy"
-	@echo "make bench  - all benchmarks: $(BENCH_TARGETS)"
+	@echo "make run        - the whole stack as local processes (dev agent :8500, echo :8001,"
+	@echo "                  model replicas :8101/:8102, gateway :8000); Ctrl-C stops it"
+	@echo "make test       - install everything needed (uv, deps, Docker engine, chromium) and run the whole suite"
+	@echo "make test-fast  - everything but the Docker tests"
+	@echo "make lint       - ruff + mypy strict (make format: ruff format + fixes)"
+	@echo "make fuzz       - schemathesis against the gateway, model and echo OpenAPI on a live stack"
+	@echo "make bench      - all benchmarks, then a PASS/MISS summary: $(BENCH_TARGETS)"
+	@echo "make train      - retrain the models (make train-check: compare with the committed ones)"
+	@echo "make images     - build the Docker images (make docker-setup: engine + images)"
+	@echo "make up / down / logs / scale N=3       - the compose stack (docs/docker.md)"
+	@echo "make up-swarm / down-swarm              - the stack on Docker Swarm (docs/swarm.md)"
+	@echo "make run-gateway / run-model / devagent - one component in the foreground"
 
 # uv and the locked dependencies; re-synced when pyproject.toml or uv.lock change.
 setup: .venv/.synced
 .venv/.synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@scripts/install-uv.sh
 	uv sync --frozen --all-extras
 	@touch $@
 

@@ -92,6 +92,14 @@ def _wait_http(url: str, timeout: float) -> bool:
     return False
 
 
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
 def main() -> int:
     consul_port = int(os.environ.get("CONSUL_PORT", "8500"))
     gateway_port = int(os.environ.get("GATEWAY_PORT", "8000"))
@@ -147,16 +155,26 @@ def main() -> int:
             stopping.set()
             break
 
-    if not stopping.is_set():
-        with lock:
-            print(
-                f"\nStack up: gateway http://127.0.0.1:{gateway_port} (docs /docs, dashboard /dashboard), "
-                f"Consul dev agent {consul_addr}/ui\n"
-                f"Management token (Authorization: Bearer ...): {token}\nCtrl-C stops everything.\n",
-                flush=True,
-            )
+    # The banner once the gateway answers (checked from the supervising loop, so a component
+    # dying meanwhile is still restarted), not while the services are still importing.
+    announced = stopping.is_set()
+    next_check = 0.0
     while not stopping.is_set():
         now = time.monotonic()
+        if not announced and now >= next_check:
+            next_check = now + 0.5
+            if _answers(f"http://127.0.0.1:{gateway_port}/health"):
+                announced = True
+                with lock:
+                    print(
+                        f"\nStack up: gateway http://localhost:{gateway_port} "
+                        "(docs /docs, dashboard /dashboard), "
+                        f"Consul dev agent http://localhost:{consul_port}/ui\n"
+                        f"Management token (Authorization: Bearer ...): {token}\n"
+                        f"  export GATEWAY_MANAGEMENT_TOKEN={token}   # for uv run gatewayctl\n"
+                        "Ctrl-C stops everything.\n",
+                        flush=True,
+                    )
         for comp in components:
             if comp.proc is None or stopping.is_set():
                 continue

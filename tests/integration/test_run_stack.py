@@ -75,6 +75,9 @@ def test_killed_component_is_restarted_and_sigterm_stops_all() -> None:
             lambda: httpx.post(echo_url, json={"a": 2}).status_code == 200, timeout=40, what="echo again"
         )
         text = Path(log.name).read_text()
+        # The banner comes once the gateway answers, with the token to export for gatewayctl.
+        assert f"Stack up: gateway http://localhost:{gateway} " in text, text[-2000:]
+        assert "export GATEWAY_MANAGEMENT_TOKEN=" in text
         assert "consul exited with -9; restarting it in 1 s" in text, text[-2000:]
         assert "restarting consul (restart #1)" in text
     finally:

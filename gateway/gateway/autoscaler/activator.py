@@ -63,7 +63,7 @@ class Activator:
             return HoldOutcome(
                 False,
                 f"no replica of model '{name}' was serving within {s.autoscaler_hold_timeout:g}s "
-                "(AUTOSCALER_HOLD_TIMEOUT); see GET /api/models/{model}/autoscaling",
+                f"(AUTOSCALER_HOLD_TIMEOUT); see GET /api/models/{name}/autoscaling",
                 retry_after,
             )
         return HoldOutcome(True)

@@ -27,6 +27,7 @@ class AutoscalingView(BaseModel):
     policy: AutoscalingPolicy
     effective_max_replicas: int = Field(description="max_replicas capped by REPLICA_MAX_PER_MODEL")
     runtime: str | None = Field(description="the replica runtime that launches (process, docker, ...)")
+    this_instance_leads: bool = Field(description="whether the gateway instance answering is the one acting")
     status: dict[str, Any] | None = Field(
         description="the leader's last view: signal (in flight: stable/panic window averages, now, per "
         "replica), desired_replicas, replicas, launching, draining, panic, reason, last_decision, "
@@ -66,6 +67,7 @@ def create_router(get_autoscaler: Callable[[], Autoscaler]) -> APIRouter:
             policy=policy,
             effective_max_replicas=min(policy.max_replicas, cap),
             runtime=replicas.kind if replicas is not None else None,
+            this_instance_leads=a.is_leader,
             status=status,
         )
 

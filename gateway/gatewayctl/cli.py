@@ -238,6 +238,7 @@ def scale(
     worker = threading.Thread(target=put, daemon=True)
     deadline = time.monotonic() + wait
     with _client() as c:
+        c.require_token()  # no token: one error line, no progress bar first
         c.request("GET", f"/api/models/instances/{model}")  # unknown model: fail before scaling
         worker.start()
         columns = [

@@ -57,6 +57,13 @@ class GatewayClient:
         self.token = token or None
         self._http = httpx.Client(base_url=self.url, timeout=timeout)
 
+    def require_token(self) -> None:
+        """Fail (exit 4) before anything is sent or shown when a command needs the token."""
+        if not self.token:
+            raise CtlError(
+                "this command needs the management token: set GATEWAY_MANAGEMENT_TOKEN", EXIT["auth"]
+            )
+
     def close(self) -> None:
         self._http.close()
 
@@ -72,13 +79,9 @@ class GatewayClient:
     ) -> Any:
         headers = {}
         if auth:
-            if not self.token:
-                raise CtlError(
-                    "this command needs the management token: set GATEWAY_MANAGEMENT_TOKEN", EXIT["auth"]
-                )
-            headers["Authorization"] = f"Bearer {self.token}"
-        elif self.token:
-            # Introspection routes may require the token too (GATEWAY_INTROSPECTION_TOKEN); send it.
+            self.require_token()
+        if self.token:
+            # Introspection routes may require the token too (GATEWAY_PROTECT_INTROSPECTION).
             headers["Authorization"] = f"Bearer {self.token}"
         try:
             resp = self._http.request(

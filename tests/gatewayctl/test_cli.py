@@ -72,6 +72,9 @@ def test_scale_instances_rm(gateway: str) -> None:
     without_token = ctl(gateway, "launch", "LinearRegression", token=None)
     assert without_token.returncode == 4
     assert without_token.stderr.count("\n") == 1 and "GATEWAY_MANAGEMENT_TOKEN" in without_token.stderr
+    scale_without_token = ctl(gateway, "scale", "LinearRegression", "1", token=None)
+    assert scale_without_token.returncode == 4
+    assert scale_without_token.stderr.count("\n") == 1 and "scaling" not in scale_without_token.stderr
 
     scaled = ctl(gateway, "scale", "LinearRegression", "1")
     assert scaled.returncode == 0, scaled.stderr

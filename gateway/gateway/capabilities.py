@@ -55,8 +55,9 @@ class ReplicaControl(Protocol):
         """Start one replica; returns once it is passing and routed. Raises on failure."""
         ...
 
-    async def remove(self, replica_id: str) -> None:
-        """Stop (SIGTERM: it deregisters) and remove a replica this stack manages."""
+    async def remove(self, replica_id: str) -> ReplicaRef:
+        """Stop (SIGTERM: it deregisters) and remove a replica this stack manages; returns the
+        replica that went (Swarm picks which task of the service stops)."""
         ...
 
     async def replicas(self, model: str) -> Sequence[ReplicaRef]:

@@ -376,9 +376,14 @@ class Autoscaler:
         try:
             await self._guard("mark draining", lambda: self.store.mark_draining(victim.name))
             await self._wait_drained(victim.name)
-            await replicas.remove(victim.id)
-            st.launched.discard(victim.id)
-            log.info("autoscaler %s: replica %s drained and removed", model, victim.name)
+            gone = await replicas.remove(victim.id)
+            # Counted, not named: Swarm picks which task of the service stops. One replica of
+            # ours is gone either way (the others' count stays as it was).
+            st.launched.discard(gone.id if gone.id in st.launched else victim.id)
+            if gone.id != victim.id:
+                log.info("autoscaler %s: the runtime removed %s instead of %s", model, gone.name, victim.name)
+            else:
+                log.info("autoscaler %s: replica %s drained and removed", model, victim.name)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -28,8 +28,8 @@ class ManagerControl:
     async def launch(self, model: str) -> ReplicaInfo:
         return (await self._manager.launch(model)).replica
 
-    async def remove(self, replica_id: str) -> None:
-        await self._manager.remove(replica_id)
+    async def remove(self, replica_id: str) -> ReplicaInfo:
+        return await self._manager.remove(replica_id)
 
     async def replicas(self, model: str) -> Sequence[ReplicaInfo]:
         return await self._manager.backend.list(model)

@@ -83,6 +83,7 @@ class FakeRuntime:
         self.launches = 0
         self.removed: list[str] = []
         self.foreign: list[str] = []  # routed but not managed by this runtime (compose's own)
+        self.swarm_picks = False
         self._ids = itertools.count(1)
 
     def resolve_model(self, model: str) -> str | None:
@@ -109,10 +110,13 @@ class FakeRuntime:
         self._publish()
         return replica
 
-    async def remove(self, replica_id: str) -> None:
+    async def remove(self, replica_id: str) -> Replica:
+        if self.swarm_picks:  # like Swarm: the oldest task goes, whichever was asked for
+            replica_id = min(self.replicas_.values(), key=lambda r: r.created).id
         replica = self.replicas_.pop(replica_id)
         self.removed.append(replica.name)
         self._publish()
+        return replica
 
     async def replicas(self, model: str) -> list[Replica]:
         return [r for r in self.replicas_.values() if r.model == model]
@@ -283,5 +287,23 @@ async def test_hold_is_bounded() -> None:
         outcome = await first
         assert outcome is not None and not outcome.ready and outcome.retry_after >= 1
         assert "AUTOSCALER_HOLD_TIMEOUT" in outcome.reason
+
+    await _running(scaler, policy, body)
+
+
+async def test_when_the_runtime_picks_another_replica_the_count_of_its_own_still_drops() -> None:
+    scaler, runtime, discovery, _, _ = _setup()
+    runtime.swarm_picks = True
+    runtime.add("stack-task-1", ours=True)  # deployed with the stack: not the autoscaler's
+    policy = QUICK.model_copy(update={"min_replicas": 2})
+
+    async def body() -> None:
+        await _until(lambda: len(_routed(discovery)) == 2)  # it launched one more
+        assert len(scaler.models[MODEL].launched) == 1
+        await scaler.store.put_policy(MODEL, QUICK)  # min 1: one of its own must go
+        await _until(lambda: runtime.removed == ["stack-task-1"])  # the runtime chose that one
+        await _until(lambda: not scaler.models[MODEL].launched)
+        await asyncio.sleep(0.5)  # nothing of its own left: no further removal
+        assert runtime.removed == ["stack-task-1"] and len(_routed(discovery)) == 1
 
     await _running(scaler, policy, body)

@@ -117,10 +117,12 @@ class ReplicaManager:
             self._pending[model] = pending + 1
         try:
             replica = await self.backend.launch(self._spec(model))
-            log.info("replica %s launched (%s), waiting until routed", replica.name, replica.id[:12])
-            await self._wait_routed(replica, started)
         finally:
+            # From here the backend lists the replica itself: counting it as pending too would
+            # make parallel launches up to the cap (PUT replicas=cap) refuse the last ones.
             self._pending[model] -= 1
+        log.info("replica %s launched (%s), waiting until routed", replica.name, replica.id[:12])
+        await self._wait_routed(replica, started)
         seconds = time.monotonic() - started
         log.info("replica %s of %s serving after %.2fs", replica.name, model, seconds)
         fresh = await self.backend.get(replica.id)

@@ -154,6 +154,22 @@ async def test_concurrent_launches_respect_the_cap() -> None:
     assert backend.launches == 2
 
 
+async def test_parallel_launches_up_to_the_cap_succeed() -> None:
+    """A replica the backend already lists is no longer counted as pending: scaling to exactly
+    the cap while earlier launches still wait to be routed must not answer 409."""
+    manager, backend = _manager(max_per_model=4)
+    slow_wait = manager._wait_for
+
+    async def wait_for(pred: Callable[[RoutingTable], bool], timeout: float | None) -> RoutingTable | None:
+        await asyncio.sleep(0.01)  # routing lags the launch, as with Consul checks
+        return await slow_wait(pred, timeout)
+
+    manager._wait_for = wait_for
+    await manager.launch("LinearRegression")
+    assert len(await manager.scale("LinearRegression", 4)) == 4
+    assert backend.launches == 4
+
+
 async def test_scale_reconciles_and_unknown_model() -> None:
     manager, backend = _manager(max_per_model=3)
     assert len(await manager.scale("LinearRegression", 3)) == 3

@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -14,7 +15,23 @@ from servicekit.durations import DurationError, parse_duration
 
 from .config import AgentConfig
 
+if TYPE_CHECKING:
+    from .http import DevAgentApp
+
 __all__ = ["build_parser", "config_from_args", "main"]
+
+
+class _Server(uvicorn.Server):
+    """Answers open blocking queries when it stops (they would wait out the graceful timeout
+    and end as cancelled tasks, a traceback per query in the log of every Ctrl-C)."""
+
+    def __init__(self, config: uvicorn.Config, app: DevAgentApp) -> None:
+        super().__init__(config)
+        self.agent_app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.agent_app.agent.hub.close()
+        await super().shutdown(sockets)
 
 
 def _env(name: str, default: str) -> str:
@@ -185,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         loop="auto",
         timeout_graceful_shutdown=2,
     )
-    server = uvicorn.Server(server_config)
+    server = _Server(server_config, app)
 
     def leave() -> None:  # PUT /v1/agent/leave: a graceful stop, as `consul leave` does
         server.should_exit = True

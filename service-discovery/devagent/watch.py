@@ -19,6 +19,17 @@ class WatchHub:
     def __init__(self) -> None:
         self._events: dict[str, asyncio.Event] = {}
         self._waiters: dict[str, int] = {}
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """The agent is stopping: wake every waiter now and let later waits return at once, so
+        open blocking queries are answered instead of being cancelled (a traceback) at exit."""
+        self._closed = True
+        self.notify(list(self._events))
 
     def notify(self, keys: Iterable[str]) -> None:
         for key in keys:
@@ -49,7 +60,7 @@ class WatchHub:
 
     async def wait(self, keys: Sequence[str], timeout: float) -> bool:
         """Wait until any of ``keys`` is notified (True) or ``timeout`` seconds pass (False)."""
-        if timeout <= 0:
+        if timeout <= 0 or self._closed:
             return False
         events = [(key, self._acquire(key)) for key in keys]
         try:

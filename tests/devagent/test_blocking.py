@@ -128,3 +128,35 @@ async def test_hundreds_of_concurrent_waiters_all_wake(agent_url: str) -> None:
             assert r.status == 200
         results_b = await asyncio.wait_for(asyncio.gather(*tasks_b), timeout=10)
         assert all(int(idx) > int(idx_b) for idx, _ in results_b)
+
+
+def test_stopping_answers_open_blocking_queries() -> None:
+    """SIGTERM with a blocking query open: it is answered (its index unchanged) and the agent
+    exits within a second, without a cancelled-task traceback in its log."""
+    from tests.support.processes import ServiceProcess, free_port, python_module
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    agent = ServiceProcess(
+        python_module("devagent", "--port", str(port)),
+        name="devagent-stop",
+        ready_url=f"{url}/v1/status/leader",
+    ).start()
+    try:
+        index = httpx.get(f"{url}/v1/kv/stop/?recurse").headers["X-Consul-Index"]
+        answered: dict[str, httpx.Response] = {}
+
+        def blocked() -> None:
+            answered["r"] = httpx.get(f"{url}/v1/kv/stop/?recurse&index={index}&wait=60s", timeout=30)
+
+        waiter = threading.Thread(target=blocked, daemon=True)
+        waiter.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert agent.stop(timeout=10) in (0, -15)  # uvicorn re-raises SIGTERM once it has stopped
+        waiter.join(5)
+        assert time.monotonic() - started < 1.5
+        assert answered["r"].headers["X-Consul-Index"] == index
+        assert "Traceback" not in agent.output() and "timeout graceful shutdown" not in agent.output()
+    finally:
+        agent.stop()

@@ -29,5 +29,5 @@ async def block(
             return max(index_fn(), 1)
         await hub.wait(keys_fn(), remaining)
         index = max(index_fn(), 1)
-        if index > opts.index:
+        if index > opts.index or hub.closed:  # closed: the agent is stopping, answer now
             return index

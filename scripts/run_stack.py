@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -92,6 +93,17 @@ def _wait_http(url: str, timeout: float) -> bool:
     return False
 
 
+def _busy_ports(ports: dict[str, int]) -> list[str]:
+    """Components whose port is taken (another ``make run``?): started anyway, they would fail
+    to bind and be restarted forever while the banner showed the other stack's gateway."""
+    busy = []
+    for name, port in ports.items():
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                busy.append(f"{name} :{port}")
+    return busy
+
+
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=0.3):
@@ -137,6 +149,16 @@ def main() -> int:
             },
         ),
     ]
+    ports = {"consul": consul_port, "echo": echo_port, "gateway": gateway_port}
+    ports.update({c.name: int(c.env["SERVICE_PORT"]) for c in components if c.module == "model_service"})
+    busy = _busy_ports(ports)
+    if busy:
+        print(
+            f"ports already in use: {', '.join(busy)} (another make run?). Stop it, or choose other "
+            "ports with CONSUL_PORT, GATEWAY_PORT, ECHO_PORT, MODEL_PORTS.",
+            file=sys.stderr,
+        )
+        return 1
     width = max(len(c.name) for c in components)
     lock = threading.Lock()
     stopping = threading.Event()

@@ -96,3 +96,27 @@ def test_killed_component_is_restarted_and_sigterm_stops_all() -> None:
             raise AssertionError(f"port {port} still served after SIGTERM")
         except httpx.TransportError:
             pass
+
+
+def test_ports_in_use_stop_it_before_anything_starts() -> None:
+    """A second ``make run`` would join the first stack's agent and restart its own components
+    forever; it says which ports are taken instead."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "CONSUL_PORT": str(free_port()), "GATEWAY_PORT": str(port), "MODEL_PORTS": ""}
+        env["ECHO_PORT"] = str(free_port())
+        done = subprocess.run(
+            [sys.executable, "scripts/run_stack.py"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 1
+    assert f"ports already in use: gateway :{port}" in done.stderr
+    assert "Stack up" not in done.stdout

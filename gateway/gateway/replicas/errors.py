@@ -5,6 +5,8 @@ from __future__ import annotations
 __all__ = [
     "LaunchFailed",
     "LaunchTimeout",
+    "RemovalTimeout",
+    "ReplicaConflict",
     "ReplicaError",
     "ReplicaLimit",
     "ReplicaNotFound",
@@ -48,4 +50,16 @@ class LaunchFailed(ReplicaError):
 
 
 class LaunchTimeout(ReplicaError):
+    status_code = 504
+
+
+class ReplicaConflict(ReplicaError):
+    """The replica changed while the request was being handled (another gateway instance)."""
+
+    status_code = 409
+
+
+class RemovalTimeout(ReplicaError):
+    """The gateway instance that launched a process replica did not stop it in time."""
+
     status_code = 504

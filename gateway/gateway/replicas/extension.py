@@ -17,9 +17,11 @@ from .catalog import ModelCatalog, default_models_dir
 from .control import ManagerControl
 from .errors import ReplicaError, RuntimeUnavailable
 from .manager import ReplicaManager
+from .process_backend import ProcessBackend
 from .routes import create_router
 from .runtime import select_backend
 from .settings import ReplicaSettings
+from .shared_book import SharedProcessBook
 
 if TYPE_CHECKING:
     from ..core import GatewayCore
@@ -83,6 +85,15 @@ class ReplicasExtension:
             table=lambda: core.discovery.table,
             wait_for=core.discovery.wait_for,
         )
+        if isinstance(self.backend, ProcessBackend):
+            # Every gateway instance sees and can remove every process replica of the stack.
+            book = SharedProcessBook(
+                core.consul,
+                core.cluster.key("replicas", "process", self.backend.stack) + "/",
+                self.owner,
+                wait=gs.watch_wait,
+            )
+            await self.backend.share(book)
         core.replicas = ManagerControl(self.manager)  # for other features (the autoscaler)
         self._core = core
         if self.backend.kind == "docker":

@@ -2,7 +2,8 @@
 
 Same contract as the Docker backend: an id, a name (its Consul service id), SIGTERM on
 removal so the service deregisters. Processes are children of the gateway and always end
-with it.
+with it. With a ``SharedProcessBook`` (``share``), every gateway instance lists the replicas
+of all of them and removes another instance's replica by asking its owner through Consul.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from .backend import LaunchSpec
 from .errors import ReplicaNotFound, RuntimeUnavailable
 from .settings import ReplicaSettings
+from .shared_book import SharedProcessBook
 from .types import ReplicaInfo
 
 __all__ = ["ProcessBackend"]
@@ -61,9 +63,21 @@ class ProcessBackend:
         self.stack = settings.stack_name or "consul-gateway"
         self._procs: dict[str, _Proc] = {}
         self._log_dir = Path(tempfile.mkdtemp(prefix="gateway-replicas-"))
+        self.book: SharedProcessBook | None = None
 
     async def start(self) -> None:
         return None
+
+    async def share(self, book: SharedProcessBook) -> None:
+        """Record this gateway's replicas in Consul and see the other instances' (see module doc)."""
+        self.book = book
+        await book.start(self._remove_for_peer)
+        for proc in self._procs.values():
+            await book.publish(self._info(proc), proc.process.pid)
+
+    async def _remove_for_peer(self, replica_id: str) -> None:
+        with contextlib.suppress(ReplicaNotFound):
+            await self.remove(replica_id)
 
     async def launch(self, spec: LaunchSpec) -> ReplicaInfo:
         port = _free_port(self.host)
@@ -92,22 +106,35 @@ class ProcessBackend:
         proc = _Proc(replica_id, spec.name, spec.model, port, time.time(), process, log_path)
         self._procs[replica_id] = proc
         log.info("replica %s (%s) started as pid %d on port %d", spec.name, spec.model, process.pid, port)
-        return self._info(proc)
+        info = self._info(proc)
+        if self.book is not None:
+            await self.book.publish(info, process.pid)
+        return info
 
     async def get(self, replica_id: str) -> ReplicaInfo | None:
         proc = self._find(replica_id)
-        return None if proc is None else self._info(proc)
+        if proc is not None:
+            return self._info(proc)
+        return self.book.get(replica_id) if self.book is not None else None
 
     async def list(self, model: str | None = None) -> list[ReplicaInfo]:
-        procs = [p for p in self._procs.values() if model is None or p.model == model]
-        return sorted((self._info(p) for p in procs), key=lambda i: (i.created, i.name))
+        infos = [self._info(p) for p in self._procs.values()]
+        if self.book is not None:  # other gateway instances' replicas of this stack
+            infos += self.book.others()
+        return sorted(
+            (i for i in infos if model is None or i.model == model), key=lambda i: (i.created, i.name)
+        )
 
     async def remove(self, replica_id: str) -> ReplicaInfo:
         proc = self._find(replica_id)
         if proc is None:
+            if self.book is not None and self.book.find(replica_id) is not None:
+                return await self.book.request_removal(replica_id, self.settings.replica_stop_timeout + 10)
             raise ReplicaNotFound(f"no replica managed by this gateway has id {replica_id!r}")
         await self._terminate(proc)
         self._procs.pop(proc.id, None)
+        if self.book is not None:
+            await self.book.withdraw(proc.id)
         with contextlib.suppress(OSError):
             proc.log_path.unlink()
         return self._info(proc)
@@ -126,6 +153,9 @@ class ProcessBackend:
         await asyncio.gather(
             *(self._terminate(p) for p in list(self._procs.values())), return_exceptions=True
         )
+        if self.book is not None:
+            await asyncio.gather(*(self.book.withdraw(p.id) for p in self._procs.values()))
+            await self.book.stop()
         self._procs.clear()
         shutil.rmtree(self._log_dir, ignore_errors=True)
 

@@ -37,7 +37,7 @@ WhileLeading = Callable[[str, Callable[[], Awaitable[None]]], Callable[[], None]
 
 log = logging.getLogger("gateway.autoscaler")
 
-_STATE_REFRESH = 5.0  # seconds: the leader rewrites an unchanged state this often (its age shows liveness)
+_STATE_REFRESH = 2.0  # seconds: an unchanged state (but its signal) is rewritten this often
 
 
 class Autoscaler:
@@ -455,7 +455,8 @@ class Autoscaler:
             },
             "launched": sorted(st.launched),
         }
-        text = json.dumps(status, sort_keys=True)
+        # Written when a decision-relevant field changed, the moving signal only every few seconds.
+        text = json.dumps({k: v for k, v in status.items() if k != "signal"}, sort_keys=True)
         status["updated_at"] = time.time()
         self.status[model] = status
         last = self._saved.get(model)

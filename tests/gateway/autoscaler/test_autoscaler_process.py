@@ -29,39 +29,45 @@ FAST = {
 }
 
 
+def gateway_process(agent: str, prefix: str, name: str = "gateway-autoscale") -> ServiceProcess:
+    """``python -m gateway`` with the process runtime and quick autoscaler loops; ``.url``."""
+    port = free_port()
+    env = {
+        "CONSUL_HTTP_ADDR": agent,
+        "SERVICE_HOST": "127.0.0.1",
+        "SERVICE_PORT": str(port),
+        "SERVICE_REGISTER": "false",
+        "GATEWAY_RUNTIME": "process",
+        "GATEWAY_MANAGEMENT_TOKEN": TOKEN,
+        "GATEWAY_KV_PREFIX": prefix,
+        "GATEWAY_BALANCER": "least_in_flight",
+        "STACK_NAME": "autoscaletest",
+        "REPLICA_MAX_PER_MODEL": "4",
+        "REPLICA_LAUNCH_TIMEOUT": "90",
+        "REPLICA_STOP_TIMEOUT": "5",
+        "AUTOSCALER_TICK": "0.5",
+        "AUTOSCALER_SAMPLE_INTERVAL": "0.1",
+        "AUTOSCALER_PUBLISH_INTERVAL": "0.5",
+        "AUTOSCALER_DRAIN_TIMEOUT": "10",
+        "AUTOSCALER_HOLD_TIMEOUT": "90",
+        "LOG_FORMAT": "text",
+    }
+    proc = ServiceProcess(
+        python_module("gateway"),
+        env=env,
+        name=name,
+        ready_url=f"http://127.0.0.1:{port}/health",
+        ready_timeout=60,
+    )
+    proc.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+    return proc
+
+
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[str]:
-    with dev_agent() as agent:
-        port = free_port()
-        env = {
-            "CONSUL_HTTP_ADDR": agent,
-            "SERVICE_HOST": "127.0.0.1",
-            "SERVICE_PORT": str(port),
-            "SERVICE_REGISTER": "false",
-            "GATEWAY_RUNTIME": "process",
-            "GATEWAY_MANAGEMENT_TOKEN": TOKEN,
-            "GATEWAY_KV_PREFIX": f"cgtest-{uuid.uuid4().hex[:8]}/",
-            "GATEWAY_BALANCER": "least_in_flight",
-            "STACK_NAME": "autoscaletest",
-            "REPLICA_MAX_PER_MODEL": "4",
-            "REPLICA_LAUNCH_TIMEOUT": "90",
-            "REPLICA_STOP_TIMEOUT": "5",
-            "AUTOSCALER_TICK": "0.5",
-            "AUTOSCALER_SAMPLE_INTERVAL": "0.1",
-            "AUTOSCALER_PUBLISH_INTERVAL": "0.5",
-            "AUTOSCALER_DRAIN_TIMEOUT": "10",
-            "AUTOSCALER_HOLD_TIMEOUT": "90",
-            "LOG_FORMAT": "text",
-        }
-        with ServiceProcess(
-            python_module("gateway"),
-            env=env,
-            name="gateway-autoscale",
-            ready_url=f"http://127.0.0.1:{port}/health",
-            ready_timeout=60,
-        ) as proc:
-            yield f"http://127.0.0.1:{port}"
-            print(f"gateway log: {proc.log.name}")  # noqa: T201  (kept for a failing test)
+    with dev_agent() as agent, gateway_process(agent, f"cgtest-{uuid.uuid4().hex[:8]}/") as proc:
+        yield proc.url  # type: ignore[attr-defined]
+        print(f"gateway log: {proc.log.name}")  # noqa: T201  (kept for a failing test)
 
 
 def _status(gateway: str, model: str) -> dict[str, Any]:

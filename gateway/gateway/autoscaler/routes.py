@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path
 from pydantic import BaseModel, Field
 
-from ..security import ManagementAuth
+from ..security import IntrospectionAuth, ManagementAuth
 from .policy import AutoscalingPolicy
 
 if TYPE_CHECKING:
@@ -101,6 +101,9 @@ def create_router(get_autoscaler: Callable[[], Autoscaler]) -> APIRouter:
     @router.get(
         "/api/models/{model_name}/autoscaling",
         summary="A model's autoscaling policy, signal, desired and actual replicas, last decision",
+        dependencies=[
+            IntrospectionAuth
+        ],  # names replicas: behind the token with GATEWAY_PROTECT_INTROSPECTION
         responses=_ERRORS,
     )
     async def get_policy(model_name: ModelName) -> AutoscalingView:

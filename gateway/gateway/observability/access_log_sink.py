@@ -13,11 +13,12 @@ import asyncio
 import json
 import logging
 import sys
-from typing import IO
+import time
+from typing import IO, Any
 
 from servicekit.logconfig import base_fields
 
-__all__ = ["BufferedAccessHandler", "install_access_handler"]
+__all__ = ["BufferedAccessHandler", "install_access_handler", "installed_handler"]
 
 _FIELDS = (
     "request_id",
@@ -45,6 +46,8 @@ class BufferedAccessHandler(logging.Handler):
         self._lines: list[str] = []
         self._size = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._second = -1  # the whole second ``_stamp`` is for (strftime once per second)
+        self._stamp = ""
 
     def format(self, record: logging.LogRecord) -> str:
         payload = base_fields(record)
@@ -60,6 +63,48 @@ class BufferedAccessHandler(logging.Handler):
         except Exception:
             self.handleError(record)
             return
+        self._append(line)
+
+    def serves(self, logger: logging.Logger, level: int) -> bool:
+        """True when a line at ``level`` on ``logger`` would come here and only here, unfiltered:
+        then ``write`` may be used instead of ``logger.log`` (same line, no LogRecord)."""
+        handlers = logger.handlers
+        return (
+            len(handlers) == 1
+            and handlers[0] is self
+            and not logger.propagate
+            and not logger.filters
+            and not self.filters
+            and level >= self.level
+        )
+
+    def write(self, level: int, logger_name: str, message: str, fields: dict[str, Any]) -> None:
+        """The line ``emit`` writes for a record with these ``extra`` fields, built directly:
+        no LogRecord (its constructor and the caller lookup were most of the access log's
+        CPU per request). Byte for byte the same as ``format``."""
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+        payload: dict[str, Any] = {
+            "ts": f"{self._stamp}.{int((now - second) * 1000):03d}Z",
+            "level": logging.getLevelName(level).lower(),
+            "logger": logger_name,
+            "msg": message,
+        }
+        for key in _FIELDS:
+            value = fields.get(key)
+            if value is not None:
+                payload[key] = value
+        try:
+            line = json.dumps(payload, default=str) + "\n"
+        except Exception:  # as handleError would: report, never raise into the request
+            sys.stderr.write(f"access log line failed for {message!r}\n")
+            return
+        self._append(line)
+
+    def _append(self, line: str) -> None:
         self._lines.append(line)
         self._size += len(line)
         if self._size >= self.max_bytes:
@@ -100,8 +145,18 @@ def install_access_handler(logger_name: str = "gateway.access") -> BufferedAcces
     root = logging.getLogger()
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return None  # text logs or a custom set-up: leave the access logger alone
+    global _installed
     logger = logging.getLogger(logger_name)
     handler = BufferedAccessHandler()
     logger.handlers[:] = [handler]
     logger.propagate = False
+    _installed = handler
     return handler
+
+
+_installed: BufferedAccessHandler | None = None
+
+
+def installed_handler() -> BufferedAccessHandler | None:
+    """The handler ``install_access_handler`` put in place last (``serves`` checks it is still there)."""
+    return _installed

@@ -19,6 +19,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..settings import GatewaySettings
+from .access_log_sink import installed_handler
 from .tracing import begin_request, end_request
 
 __all__ = [
@@ -123,26 +124,24 @@ class AccessRecorder:
         level = logging.DEBUG if path in PROBE_PATHS else logging.INFO
         if self.access_log and log.isEnabledFor(level):
             client = scope.get("client")
-            log.log(
-                level,
-                "%s %s %d",
-                scope["method"],
-                path,
-                status,
-                extra={
-                    "request_id": scope.get("gateway.request_id"),
-                    "method": scope["method"],
-                    "path": path,
-                    "query": scope.get("query_string", b"").decode("latin-1") or None,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 3),
-                    "route": route,
-                    "service": service or None,
-                    "instance": scope.get("gateway.instance"),
-                    "attempts": scope.get("gateway.attempts"),
-                    "client": client[0] if client else None,
-                },
-            )
+            fields = {
+                "request_id": scope.get("gateway.request_id"),
+                "method": scope["method"],
+                "path": path,
+                "query": scope.get("query_string", b"").decode("latin-1") or None,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+                "route": route,
+                "service": service or None,
+                "instance": scope.get("gateway.instance"),
+                "attempts": scope.get("gateway.attempts"),
+                "client": client[0] if client else None,
+            }
+            sink = installed_handler()
+            if sink is not None and sink.serves(log, level):
+                sink.write(level, log.name, f"{scope['method']} {path} {status}", fields)
+            else:
+                log.log(level, "%s %s %d", scope["method"], path, status, extra=fields)
 
 
 class AccessMiddleware:

@@ -226,6 +226,15 @@ class Autoscaler:
             replicas = self.core.replicas
             cap = replicas.max_per_model if replicas is not None else policy.max_replicas
             decision = st.decider.decide(now, policy, cap, current, signal)
+            if decision.panic != (st.last.panic if st.last is not None else False):
+                log.info(
+                    "autoscaler %s: panic mode %s (in flight: panic window %.2f, stable %.2f; %d replicas)",
+                    model,
+                    "on" if decision.panic else "off",
+                    signal.panic,
+                    signal.stable,
+                    current,
+                )
             st.last = decision
             self.metrics.desired.labels(model).set(decision.desired)
             self.metrics.replicas.labels(model).set(current)

@@ -97,3 +97,28 @@ async def _until(predicate: object, timeout: float = 3.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.01)
+
+
+async def test_prefix_watch_keeps_its_entries_while_consul_is_gone() -> None:
+    from tests.support.processes import ServiceProcess, free_port, python_module
+
+    port = free_port()
+    agent = ServiceProcess(
+        python_module("devagent", "--port", str(port)),
+        name="devagent",
+        ready_url=f"http://127.0.0.1:{port}/v1/status/leader",
+    ).start()
+    client = ConsulClient(f"http://127.0.0.1:{port}", timeout=1)
+    watch = PrefixWatch(client.kv, "t7/", lambda es: None, wait="5s", backoff_max=0.2)
+    try:
+        await client.kv.put("t7/a", "1")
+        watch.start()
+        assert await watch.wait_ready(5)
+        assert [e.key for e in watch.entries] == ["t7/a"]
+        agent.kill()
+        await _until(lambda: watch.failing, timeout=10)
+        assert [e.key for e in watch.entries] == ["t7/a"] and "t7/" in watch.prefix
+    finally:
+        agent.stop()
+        await watch.stop()
+        await client.close()

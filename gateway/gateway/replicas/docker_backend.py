@@ -178,8 +178,8 @@ class DockerBackend:
 
     async def list(self, model: str | None = None) -> list[ReplicaInfo]:
         def run() -> list[ReplicaInfo]:
-            found = self.client.containers.list(
-                all=True, filters={"label": L.replica_filters(self.stack, model)}
+            found = self.client.containers.list(  # ignore_removed: one removed while listing is no error
+                all=True, filters={"label": L.replica_filters(self.stack, model)}, ignore_removed=True
             )
             return sorted((self._info(c) for c in found), key=lambda i: (i.created, i.name))
 

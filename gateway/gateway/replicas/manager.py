@@ -61,7 +61,6 @@ class ReplicaManager:
         self._table = table
         self._wait_for = wait_for
         self._locks: dict[str, asyncio.Lock] = {}
-        self._pending: dict[str, int] = {}
         self._janitor: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ queries
@@ -105,22 +104,19 @@ class ReplicaManager:
         model = self.resolve(model)
         started = time.monotonic()
         lock = self._locks.setdefault(model, asyncio.Lock())
-        async with lock:  # the cap check and the reservation are atomic per model
+        # The cap check and the creation are atomic per model: a replica is counted once, by the
+        # backend's own list, as soon as it exists. (A separate "pending" count double-counted
+        # replicas created but not yet returned, and refused parallel launches up to the cap.)
+        # Only the creation is serialised; waiting until routed runs in parallel.
+        async with lock:
             running = [r for r in await self.backend.list(model) if r.alive]
-            pending = self._pending.get(model, 0)
             cap = self.settings.replica_max_per_model
-            if len(running) + pending >= cap:
+            if len(running) >= cap:
                 raise ReplicaLimit(
-                    f"model {model!r} already has {len(running) + pending} launched replica(s); "
+                    f"model {model!r} already has {len(running)} launched replica(s); "
                     f"the maximum is {cap} (REPLICA_MAX_PER_MODEL)"
                 )
-            self._pending[model] = pending + 1
-        try:
             replica = await self.backend.launch(self._spec(model))
-        finally:
-            # From here the backend lists the replica itself: counting it as pending too would
-            # make parallel launches up to the cap (PUT replicas=cap) refuse the last ones.
-            self._pending[model] -= 1
         log.info("replica %s launched (%s), waiting until routed", replica.name, replica.id[:12])
         await self._wait_routed(replica, started)
         seconds = time.monotonic() - started

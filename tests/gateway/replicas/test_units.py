@@ -155,16 +155,17 @@ async def test_concurrent_launches_respect_the_cap() -> None:
 
 
 async def test_parallel_launches_up_to_the_cap_succeed() -> None:
-    """A replica the backend already lists is no longer counted as pending: scaling to exactly
-    the cap while earlier launches still wait to be routed must not answer 409."""
+    """A replica is counted once, by the backend's list, as soon as it exists: scaling to
+    exactly the cap must not answer 409 while launches are still being created or routed."""
     manager, backend = _manager(max_per_model=4)
-    slow_wait = manager._wait_for
+    create = backend.launch
 
-    async def wait_for(pred: Callable[[RoutingTable], bool], timeout: float | None) -> RoutingTable | None:
-        await asyncio.sleep(0.01)  # routing lags the launch, as with Consul checks
-        return await slow_wait(pred, timeout)
+    async def slow_launch(spec: LaunchSpec) -> ReplicaInfo:
+        info = await create(spec)  # listed from here on ...
+        await asyncio.sleep(0.01)  # ... but the engine call has not returned yet
+        return info
 
-    manager._wait_for = wait_for
+    backend.launch = slow_launch  # type: ignore[method-assign]
     await manager.launch("LinearRegression")
     assert len(await manager.scale("LinearRegression", 4)) == 4
     assert backend.launches == 4

@@ -118,3 +118,13 @@ def test_models_available_aggregates_both_replicas(
     by_service = body["models_by_service"]
     for replica in replicas:
         assert replica.model in by_service[f"127.0.0.1:{replica.port}"]
+
+
+@pytest.mark.parametrize("alias", ["randomforest", "RandomForestRegressor"])
+def test_model_aliases_route_to_the_canonical_model(
+    stack: tuple[str, list[ModelServiceInstance], ServiceProcess], alias: str
+) -> None:
+    url, _, _ = stack
+    resp = httpx.post(f"{url}/api/predict/gdp_growth_rate", json={**ROW, "model": alias})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["model"] == "RandomForest"

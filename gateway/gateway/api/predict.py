@@ -45,6 +45,13 @@ async def predict(body: GDPGrowthRequest, request: Request, core: CoreDep) -> Re
     request.scope["gateway.service"] = service
     payload = json.dumps(body.features()).encode()
     headers = {"Content-Type": "application/json", "X-Request-ID": request_id_of(request.scope)}
+    if body.model and core.replicas is not None:
+        # An alias of a shipped model (any letter case, the estimator's class name) routes as the
+        # canonical name its replicas are tagged with. Other names are routed as given: instances
+        # may serve models the gateway's catalog does not know.
+        canonical = core.replicas.resolve_model(body.model)
+        if canonical is not None and canonical != body.model:
+            body = body.model_copy(update={"model": canonical})
     matcher = model_matcher(body.model) if body.model else None
     # The model service's traffic rules (docs/traffic.md): its limits, and its version split /
     # X-Version when no ``model`` is asked for (an explicit model choice wins over the split).

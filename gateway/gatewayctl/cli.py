@@ -244,11 +244,13 @@ def scale(
         columns = [
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed}/{task.total} passing"),
+            TextColumn("{task.completed}/{task.fields[wanted]} passing"),
             TimeElapsedColumn(),
         ]
         with Progress(*columns, console=err, transient=opts.as_json, disable=opts.as_json) as progress:
-            task = progress.add_task(f"scaling {model} to {replicas}", total=max(replicas, 1))
+            task = progress.add_task(
+                f"scaling {model} to {replicas}", total=replicas or None, wanted=replicas
+            )
             while worker.is_alive() and time.monotonic() < deadline:
                 progress.update(task, completed=min(_passing(c, model), replicas))
                 worker.join(0.5)
@@ -260,7 +262,8 @@ def scale(
         raise CtlError(
             f"{passing} of {replicas} {model} replicas passing after {wait:.0f} s", EXIT["incomplete"]
         )
-    _emit(result.get("data"), lambda d: out.print(f"{model}: {replicas} replicas, all passing"))
+    done = f"{model}: {replicas} replicas, all passing" if replicas else f"{model}: no launched replica left"
+    _emit(result.get("data"), lambda d: out.print(done))
 
 
 # --- autoscaling ---------------------------------------------------------------------------

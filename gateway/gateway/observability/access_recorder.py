@@ -23,6 +23,7 @@ from .access_log_sink import installed_handler
 from .tracing import begin_request, end_request
 
 __all__ = [
+    "POLL_HEADER",
     "PROBE_PATHS",
     "AccessMiddleware",
     "AccessRecorder",
@@ -35,6 +36,16 @@ log = logging.getLogger("gateway.access")
 
 #: Health probes (Consul's checks, orchestrators): logged at debug level.
 PROBE_PATHS = frozenset({"/health", "/ready", "/v1/health_check", "/v1/health"})
+#: The dashboard's refreshes (every few seconds per open page) mark themselves with this
+#: header: logged at debug level too. Looked for on the gateway's own GET routes only.
+POLL_HEADER = b"x-gateway-poll"
+
+
+def _is_poll(scope: Scope, route: str) -> bool:
+    if scope["method"] != "GET" or route.startswith(("/svc/", "{")):
+        return False
+    return any(name == POLL_HEADER for name, _ in scope["headers"])
+
 
 _MAX_ID = 128
 # Label values and statistics keys come only from bounded sets: a client must not be able to
@@ -121,7 +132,7 @@ class AccessRecorder:
             per_route[0].observe(seconds)
             core.stats.observe("route", per_route[1], seconds, status >= 500)
         # Consul probes /health every few seconds: those lines are debug, so the log shows traffic.
-        level = logging.DEBUG if path in PROBE_PATHS else logging.INFO
+        level = logging.DEBUG if path in PROBE_PATHS or _is_poll(scope, route) else logging.INFO
         if self.access_log and log.isEnabledFor(level):
             client = scope.get("client")
             fields = {

@@ -7,11 +7,14 @@ const ENT = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'
 const $ = (id) => document.getElementById(id);
 function esc(s) { return String(s ?? '').replace(/[&<>"']/g, (c) => ENT[c]); }
 
+// Refreshes say so (the gateway logs them at debug level, so its log shows traffic).
+const POLL = {'X-Gateway-Poll': 'dashboard'};
+
 async function getJSON(url) {
-  let r = await fetch(url, {headers: authHeader(false)});
+  let r = await fetch(url, {headers: {...POLL, ...authHeader(false)}});
   if (r.status === 401 && !sessionStorage.getItem(TOKEN_KEY)) {
     // GATEWAY_PROTECT_INTROSPECTION: reading needs the token too; ask once, then retry.
-    r = await fetch(url, {headers: authHeader(true)});
+    r = await fetch(url, {headers: {...POLL, ...authHeader(true)}});
   }
   if (r.status === 401 || r.status === 403) sessionStorage.removeItem(TOKEN_KEY);
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
@@ -177,7 +180,7 @@ async function refreshReplicas() {
     $('replicas-table').innerHTML = h + '</table>';
   } catch (e) { $('replicas-table').textContent = e.message; }
   try {
-    const r = await fetch(`api/models/${encodeURIComponent(model)}/autoscaling`, {headers: authHeader(false)});
+    const r = await fetch(`api/models/${encodeURIComponent(model)}/autoscaling`, {headers: {...POLL, ...authHeader(false)}});
     if (r.ok) {
       const a = await r.json(), p = a.policy, st = a.status || {};
       const last = st.last_decision ? JSON.stringify(st.last_decision) : 'none yet';

@@ -92,6 +92,8 @@ class ReplicasExtension:
                 core.cluster.key("replicas", "process", self.backend.stack) + "/",
                 self.owner,
                 wait=gs.watch_wait,
+                # live gateway processes (session-held entries): a dead owner's records are stale
+                members_prefix=core.cluster.members_prefix if core.cluster.keeper is not None else None,
             )
             await self.backend.share(book)
         core.replicas = ManagerControl(self.manager)  # for other features (the autoscaler)

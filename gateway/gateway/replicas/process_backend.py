@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import shutil
@@ -27,6 +28,18 @@ from .errors import ReplicaNotFound, RuntimeUnavailable
 from .settings import ReplicaSettings
 from .shared_book import SharedProcessBook
 from .types import ReplicaInfo
+
+# Linux: a replica gets SIGTERM (and deregisters) when the gateway process that launched it
+# dies, a crash included; otherwise it would run on, unowned, and nobody could stop it.
+# libc is loaded here, once: the child only makes the one call between fork and exec.
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
 
 __all__ = ["ProcessBackend"]
 
@@ -100,6 +113,7 @@ class ProcessBackend:
                     stderr=asyncio.subprocess.STDOUT,
                     stdin=asyncio.subprocess.DEVNULL,
                     start_new_session=True,
+                    preexec_fn=_die_with_parent,
                 )
             except OSError as exc:
                 raise RuntimeUnavailable(f"could not start a model_service process: {exc}") from exc

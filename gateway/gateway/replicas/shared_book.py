@@ -6,6 +6,11 @@ the owner keeps a record at ``<prefix>replicas/process/<stack>/<replica id>`` (w
 launch, deleted when the process is stopped). Another instance removes a replica by marking
 its record ``remove_requested`` (CAS); the owner follows the prefix with a blocking query,
 stops the process and deletes the record, which the requester waits for.
+
+An owner that dies (crash, SIGKILL) takes its replicas with it (the process runtime sets
+the parent-death signal), but its records stay. With the cluster's member entries (held by
+each process's session, gone when it dies) the book tells live owners from dead ones: a dead
+owner's records are not listed, and a request to remove one deletes the record at once.
 """
 
 from __future__ import annotations
@@ -27,11 +32,23 @@ log = logging.getLogger("gateway.replicas.process")
 
 
 class SharedProcessBook:
-    def __init__(self, consul: ConsulClient, prefix: str, owner: str, *, wait: str = "30s") -> None:
+    def __init__(
+        self,
+        consul: ConsulClient,
+        prefix: str,
+        owner: str,
+        *,
+        wait: str = "30s",
+        members_prefix: str | None = None,
+    ) -> None:
         self.consul = consul
         self.prefix = prefix
         self.owner = owner
         self.wait = wait
+        self.members_prefix = members_prefix
+        # (host, pid) of every live gateway process; None: liveness unknown (no member entries)
+        self._live: set[tuple[str, int]] | None = None
+        self._members: PrefixWatch | None = None
         self._records: dict[str, tuple[int, dict[str, Any]]] = {}  # id -> (ModifyIndex, record)
         self._on_remove: Callable[[str], Awaitable[None]] | None = None
         self._removing: set[str] = set()
@@ -42,12 +59,31 @@ class SharedProcessBook:
         self._on_remove = on_remove
         self._watch = PrefixWatch(self.consul.kv, self.prefix, self._on_entries, wait=self.wait)
         self._watch.start()
+        if self.members_prefix is not None:
+            self._members = PrefixWatch(self.consul.kv, self.members_prefix, self._on_members, wait=self.wait)
+            self._members.start()
         await self._watch.wait_ready(5.0)
 
     async def stop(self) -> None:
-        if self._watch is not None:
-            await self._watch.stop()
-            self._watch = None
+        for watch in (self._watch, self._members):
+            if watch is not None:
+                await watch.stop()
+        self._watch = self._members = None
+
+    def _on_members(self, entries: tuple[KVEntry, ...]) -> None:
+        live: set[tuple[str, int]] = set()
+        for entry in entries:
+            try:
+                member = json.loads(entry.value)
+                live.add((str(member["host"]), int(member["pid"])))
+            except (ValueError, TypeError, KeyError):
+                continue
+        # Until this process's own entry shows up, nobody can be judged dead (e.g. no sessions).
+        self._live = live if _owner_key(self.owner) in live else None
+
+    def alive(self, owner: str) -> bool:
+        """False only when the member entries say the owner's process is gone."""
+        return self._live is None or _owner_key(owner) in self._live
 
     # ---------------------------------------------------------------- the owner's side
     async def publish(self, info: ReplicaInfo, pid: int) -> None:
@@ -66,7 +102,11 @@ class SharedProcessBook:
     # ---------------------------------------------------------------- everyone's side
     def others(self) -> list[ReplicaInfo]:
         """Replicas recorded by other owners (as last seen)."""
-        return [_info(r) for _, r in self._records.values() if r.get("owner") != self.owner]
+        return [
+            _info(r)
+            for _, r in self._records.values()
+            if r.get("owner") != self.owner and self.alive(str(r.get("owner")))
+        ]
 
     def get(self, replica_id: str) -> ReplicaInfo | None:
         """Another owner's replica ``replica_id`` (id or name), as last seen."""
@@ -88,6 +128,13 @@ class SharedProcessBook:
             raise ReplicaNotFound(f"no replica of this stack has id {replica_id!r}")
         index, record = found
         key = self.prefix + str(record["id"])
+        if not self.alive(str(record.get("owner"))):
+            # Its owner died, and its process with it (parent-death signal): only the record is left.
+            log.info(
+                "replica %s: its gateway %s is gone; deleting the record", record["name"], record.get("owner")
+            )
+            await self.consul.kv.delete(key, cas=index)
+            return _info(record)
         try:
             ok = await self.consul.kv.put(key, {**record, "remove_requested": True}, cas=index)
         except ConsulError as exc:
@@ -140,6 +187,15 @@ class SharedProcessBook:
                 self._removing.discard(replica_id)
 
         asyncio.get_running_loop().create_task(run(), name=f"replicas:remove:{replica_id}")
+
+
+def _owner_key(owner: str) -> tuple[str, int]:
+    """``<host>-<pid>-<random>`` (the replicas extension's owner id) as ``(host, pid)``."""
+    host, _, rest = owner.rpartition("-")[0].rpartition("-")
+    try:
+        return host, int(rest)
+    except ValueError:
+        return owner, -1
 
 
 def _info(record: dict[str, Any]) -> ReplicaInfo:

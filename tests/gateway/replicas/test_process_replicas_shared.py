@@ -6,6 +6,7 @@ owner stops its child process when asked through Consul KV)."""
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 
 import httpx
@@ -75,3 +76,33 @@ def _zombie(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_a_crashed_owner_takes_its_replicas_and_their_records_with_it() -> None:
+    fast = {"GATEWAY_LEADER_TTL": "2s", "GATEWAY_LEADER_LOCK_DELAY": "1s", "GATEWAY_PUBLISH_INTERVAL": "1"}
+    with dev_agent(None, "--session-ttl-min", "1s") as agent:
+        a = _gateway(agent, STACK_NAME="crashtest", **fast).start()
+        b = _gateway(agent, STACK_NAME="crashtest", **fast).start()
+        try:
+            resp = httpx.post(f"{a.url}/api/models/launch/RandomForest", headers=AUTH, timeout=90)  # type: ignore[attr-defined]
+            assert resp.status_code == 200, resp.text
+            replica_id, name = resp.json()["container_id"], resp.json()["container_name"]
+            wait_until(lambda: replica_id in _ids(b.url), timeout=5, what="B lists A's replica")  # type: ignore[attr-defined]
+            pid = next(
+                int(p)
+                for p in os.listdir("/proc")
+                if p.isdigit() and _environ_has(int(p), f"SERVICE_ID={name}")
+            )
+            a.signal(signal.SIGKILL)
+            # the parent-death signal stops the replica (it deregisters) ...
+            wait_until(
+                lambda: not os.path.exists(f"/proc/{pid}") or _zombie(pid), timeout=15, what="replica stopped"
+            )
+            wait_until(lambda: name not in _agent_ids(agent), timeout=15, what="deregistered")
+            # ... and once A's session is gone, B no longer lists the record (<= 2 x TTL + slack)
+            wait_until(lambda: replica_id not in _ids(b.url), timeout=15, what="B drops the record")  # type: ignore[attr-defined]
+            gone = httpx.delete(f"{b.url}/api/models/instances/{replica_id}", headers=AUTH, timeout=10)  # type: ignore[attr-defined]
+            assert gone.status_code in (200, 404), gone.text  # the stale record is deleted, never a 504
+        finally:
+            a.stop()
+            b.stop()

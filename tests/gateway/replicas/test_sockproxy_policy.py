@@ -141,3 +141,12 @@ def test_service_body_checks() -> None:
         "mounts": [{"Source": "/"}],
     }
     assert "Mounts" in (POLICY.check_service(lower) or "")
+
+
+def test_create_keys_are_read_case_insensitively() -> None:
+    """The engine decodes JSON keys case-insensitively: a lower-case "binds" is Binds."""
+    assert "Binds" in (POLICY.check_create(_create(HostConfig={"binds": ["/:/host"]})) or "")
+    assert "privileged" in (POLICY.check_create(_create(HostConfig={"PRIVILEGED": True})) or "")
+    lower = {k.lower(): v for k, v in _create().items()}
+    assert POLICY.check_create(lower) is None
+    assert "twice" in (POLICY.check_create({**_create(), "image": "alpine"}) or "")

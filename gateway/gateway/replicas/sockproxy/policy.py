@@ -109,24 +109,33 @@ class Policy:
         )
 
     def check_create(self, body: Any) -> str | None:
-        """None when the create request is acceptable, else the reason it is refused."""
+        """None when the create request is acceptable, else the reason it is refused.
+        Keys are read case-insensitively, as the engine decodes them (``binds`` is ``Binds``)."""
+        try:
+            return self._check_create(body)
+        except ValueError as exc:
+            return str(exc)
+
+    def _check_create(self, body: Any) -> str | None:
         if not isinstance(body, dict):
             return "container create body must be a JSON object"
-        if body.get("Image") not in self.images:
-            return f"image {body.get('Image')!r} is not an allowed replica image"
-        if not self.labels_ok(body.get("Labels")):
+        root = _ci(body, "container create body")
+        if root.get("image") not in self.images:
+            return f"image {root.get('image')!r} is not an allowed replica image"
+        if not self.labels_ok(root.get("labels")):
             return f"containers must carry the replica labels of stack {self.stack!r}"
-        host: dict[str, Any] = body.get("HostConfig") or {}
-        if host.get("Privileged"):
+        host = _ci(root.get("hostconfig") or {}, "HostConfig")
+        if host.get("privileged"):
             return "privileged containers are not allowed"
         for key in _FORBIDDEN_HOST_CONFIG:
-            if host.get(key):
+            if host.get(key.lower()):
                 return f"HostConfig.{key} is not allowed"
         for key in ("NetworkMode", "PidMode", "IpcMode", "UTSMode", "UsernsMode"):
-            if str(host.get(key) or "") == "host":
+            if str(host.get(key.lower()) or "") == "host":
                 return f"HostConfig.{key}=host is not allowed"
-        if self.network and host.get("NetworkMode") not in (None, "", "default", self.network):
-            return f"network {host.get('NetworkMode')!r} is not the replica network {self.network!r}"
+        network_mode = host.get("networkmode")
+        if self.network and network_mode not in (None, "", "default", self.network):
+            return f"network {network_mode!r} is not the replica network {self.network!r}"
         return None
 
     def check_service(self, body: Any, network_ids: frozenset[str] = frozenset()) -> str | None:

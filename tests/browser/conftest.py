@@ -35,7 +35,10 @@ def _chromium() -> str:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, and pytest-asyncio cannot run a test's loop beside it. Closing it
+# at the end of each browser module leaves the rest of the suite a thread without a loop.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     executable = _chromium()
     from playwright.sync_api import sync_playwright

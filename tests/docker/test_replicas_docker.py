@@ -182,7 +182,9 @@ def test_janitor_removes_managed_replicas_that_never_pass(
         network=stack.network,
         environment={"CONSUL_HTTP_ADDR": "http://nowhere.invalid:8500"},
     )
-    with docker_gateway(stack, REPLICA_UNHEALTHY_GRACE="2") as gw:
+    # The janitor runs on the cluster's leader only, and the module's gateway leads the default
+    # KV prefix: this gateway gets a prefix of its own, so it leads (and its janitor runs).
+    with docker_gateway(stack, REPLICA_UNHEALTHY_GRACE="2", GATEWAY_KV_PREFIX=f"{stack.name}-janitor/") as gw:
         listing = httpx.get(f"{gw}/api/models/instances/LinearRegression", timeout=10).json()
         assert [i["name"] for i in listing["instances"]] == [stuck.name]
         assert listing["instances"][0]["health"] == "not_passing"

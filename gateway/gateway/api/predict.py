@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from ..core import GatewayCore
 from ..discovery.instance import Instance
 from ..observability.access_recorder import request_id_of
-from ..upstream import NoHealthyInstance
+from ..upstream import NoHealthyInstance, UpstreamResponse
 from .deps import CoreDep
 from .errors import UPSTREAM_ERRORS
 from .schemas import GDPGrowthRequest, PredictServices
@@ -94,19 +94,22 @@ async def _forward(
     candidates: tuple[Instance, ...] | None,
     model: str | None,
 ) -> Response:
-    # idempotent: a prediction has no side effect, so a hung replica's try is retried elsewhere
+    def call() -> Awaitable[UpstreamResponse]:
+        # idempotent: a prediction has no side effect, so a hung replica's try is retried elsewhere
+        return core.client.request(
+            service,
+            "POST",
+            _PATH,
+            headers=headers,
+            body=payload,
+            instance_filter=matcher,
+            idempotent=True,
+            candidates=candidates,
+        )
+
     try:
         try:
-            resp = await core.client.request(
-                service,
-                "POST",
-                _PATH,
-                headers=headers,
-                body=payload,
-                instance_filter=matcher,
-                idempotent=True,
-                candidates=candidates,
-            )
+            resp = await call()
         except NoHealthyInstance:
             # Scaled to zero (autoscaler on): hold the request while a replica launches.
             if not model or core.capacity is None:
@@ -120,16 +123,7 @@ async def _forward(
                     status_code=503,
                     headers={"Retry-After": str(held.retry_after)},
                 )
-            resp = await core.client.request(
-                service,
-                "POST",
-                _PATH,
-                headers=headers,
-                body=payload,
-                instance_filter=matcher,
-                idempotent=True,
-                candidates=candidates,
-            )
+            resp = await call()  # a replica is serving now
     except NoHealthyInstance as exc:
         if model:
             exc.detail = f"no healthy instance of service '{service}' serves model '{model}'"

@@ -46,6 +46,7 @@ __all__ = [
 
 _Key = tuple[str, int, bool]  # host, port, TLS: plain and TLS connections never share a pool
 _HIGH_WATER = 1 << 20  # pause reading from the upstream while this much streamed body is unread
+_SMALL_BODY = 64 * 1024  # a streamed response declaring at most this is read whole within its attempt
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE"})
 
 
@@ -205,6 +206,13 @@ class _Conn(asyncio.Protocol):
         self._wake()
 
     # -- helpers
+    def small_body(self) -> bool:
+        """A declared Content-Length small enough to buffer (``_SMALL_BODY``)."""
+        for name, value in self.headers:
+            if name.lower() == b"content-length":
+                return value.isdigit() and int(value) <= _SMALL_BODY
+        return False
+
     def _has_framing(self) -> bool:
         for name, _ in self.headers:
             low = name.lower()
@@ -535,9 +543,12 @@ class Http1Client:
                 await conn.wait(deadline, "response head")
             if conn.error is not None and not conn.head_done:
                 raise conn.error
-            if not stream or (conn.complete and conn.error is None):
-                # Buffered, or a streamed response that arrived whole with its head (small
-                # bodies usually do): hand it over in one piece, no iterator machinery.
+            if not stream or (conn.complete and conn.error is None) or conn.small_body():
+                # Buffered, or a streamed response that arrived whole with its head, or a small
+                # declared body: hand it over in one piece, no iterator machinery. Waiting for a
+                # small body here keeps it inside this attempt's deadline, so an upstream that
+                # hangs between head and body is a timeout the client can retry elsewhere,
+                # not a response cut off after its head went out.
                 while not conn.complete:
                     if conn.error is not None:
                         raise conn.error

@@ -283,7 +283,7 @@ class ServiceRegistration:
     async def _register_with_retry(self) -> None:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(AgentUnavailable),
-            wait=wait_exponential_jitter(initial=0.2, max=self.max_backoff),
+            wait=wait_exponential_jitter(multiplier=0.2, max=self.max_backoff),
             before_sleep=self._log_retry,
         )
         async for attempt in retrying:

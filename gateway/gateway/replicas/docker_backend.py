@@ -12,7 +12,6 @@ import asyncio
 import logging
 import re
 import socket
-from datetime import datetime
 from typing import Any
 
 import docker
@@ -21,6 +20,7 @@ from docker.models.containers import Container
 
 from . import labels as L
 from .backend import LaunchSpec
+from .engine_values import engine_timestamp
 from .errors import ReplicaNotFound, RuntimeUnavailable
 from .settings import ReplicaSettings
 from .types import ReplicaInfo
@@ -43,15 +43,6 @@ def docker_reachable(timeout: float = 3.0) -> tuple[bool, str]:
     except DockerException as exc:
         return False, str(exc)
     return True, ""
-
-
-def _created(attrs: dict[str, Any]) -> float:
-    text = str(attrs.get("Created", ""))
-    try:  # "2026-11-22T14:00:13.123456789Z": trim nanoseconds for fromisoformat
-        base, _, frac = text.rstrip("Z").partition(".")
-        return datetime.fromisoformat(f"{base}.{frac[:6] or '0'}+00:00").timestamp()
-    except ValueError:
-        return 0.0
 
 
 class DockerBackend:
@@ -233,7 +224,7 @@ class DockerBackend:
             image=str((attrs.get("Config") or {}).get("Image") or ""),
             address=address,
             port=int(labels.get(L.PORT) or self.settings.replica_port),
-            created=_created(attrs),
+            created=engine_timestamp(str(attrs.get("Created", ""))),
             restarts=int(attrs.get("RestartCount") or 0),
             exit_code=state.get("ExitCode") if state.get("Status") in ("exited", "dead") else None,
             owner=labels.get(L.OWNER),

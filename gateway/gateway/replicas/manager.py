@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from ..discovery import Instance, RoutingTable
 from .backend import LaunchSpec, ReplicaBackend
 from .catalog import ModelCatalog
+from .engine_values import model_slug
 from .errors import LaunchFailed, LaunchTimeout, ReplicaLimit, UnknownModel
 from .settings import ReplicaSettings
 from .types import ReplicaInfo
@@ -26,8 +26,6 @@ from .types import ReplicaInfo
 __all__ = ["LaunchResult", "ReplicaManager", "WaitFor"]
 
 log = logging.getLogger("gateway.replicas")
-
-_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 WaitFor = Callable[[Callable[[RoutingTable], bool], float | None], Awaitable[RoutingTable | None]]
@@ -125,8 +123,7 @@ class ReplicaManager:
         return LaunchResult(fresh or replica, seconds)
 
     def _spec(self, model: str) -> LaunchSpec:
-        slug = _SLUG.sub("-", model.lower()).strip("-")[:30]
-        name = f"{self.backend.stack}-gdp-{slug}-{uuid.uuid4().hex[:8]}"
+        name = f"{self.backend.stack}-gdp-{model_slug(model)}-{uuid.uuid4().hex[:8]}"
         return LaunchSpec(
             model=model,
             name=name,

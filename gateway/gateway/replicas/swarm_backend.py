@@ -20,7 +20,6 @@ import re
 import socket
 import threading
 import time
-from datetime import datetime
 from typing import Any
 
 import docker
@@ -38,6 +37,7 @@ from docker.types import (
 
 from . import labels as L
 from .backend import LaunchSpec
+from .engine_values import engine_timestamp, model_slug
 from .errors import LaunchFailed, ReplicaNotFound, RuntimeUnavailable
 from .placement import parse_placement
 from .settings import ReplicaSettings
@@ -49,7 +49,6 @@ log = logging.getLogger("gateway.replicas.swarm")
 
 STACK_NAMESPACE = "com.docker.stack.namespace"  # what `docker stack rm` selects by
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_SLUG = re.compile(r"[^a-z0-9]+")
 _UNITS = {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 _GONE = frozenset(("complete", "shutdown", "failed", "rejected", "orphaned", "remove"))
 _NEW_TASK_WAIT = 15.0  # seconds for the orchestrator to create/pick a task after an update
@@ -57,22 +56,13 @@ _NEW_TASK_WAIT = 15.0  # seconds for the orchestrator to create/pick a task afte
 
 def service_name_for(stack: str, model: str) -> str:
     """``<stack>-gdp-<model slug>``, at most 63 characters (Swarm's limit)."""
-    slug = _SLUG.sub("-", model.lower()).strip("-")[:30]
-    return f"{stack}-gdp-{slug}"[:63].rstrip("-")
+    return f"{stack}-gdp-{model_slug(model)}"[:63].rstrip("-")
 
 
 def memory_bytes(text: str) -> int:
     """``512m`` -> bytes (the settings already validated the form)."""
     unit = text[-1].lower()
     return int(text[:-1]) * _UNITS[unit] if unit in _UNITS else int(text)
-
-
-def _timestamp(text: str) -> float:
-    try:  # "2026-11-22T14:00:13.123456789Z": trim nanoseconds for fromisoformat
-        base, _, frac = text.rstrip("Z").partition(".")
-        return datetime.fromisoformat(f"{base}.{frac[:6] or '0'}+00:00").timestamp()
-    except ValueError:
-        return 0.0
 
 
 class SwarmBackend:
@@ -388,7 +378,7 @@ class SwarmBackend:
             image=image.split("@", 1)[0],
             address=self._address(task),
             port=int(labels.get(L.PORT) or self.settings.replica_port),
-            created=_timestamp(str(task.get("CreatedAt") or "")),
+            created=engine_timestamp(str(task.get("CreatedAt") or "")),
             exit_code=exit_code if state in _GONE and exit_code is not None else None,
             node=self._node(str(task.get("NodeID") or "")),
         )

@@ -26,9 +26,13 @@ def main() -> None:
         else None
     )
     # uvloop + httptools: the fastest uvicorn stack for a proxy (measured in bench/gateway).
+    gateway = GatewayASGI(create_app(settings))
+    # Proxied requests straight from the server (server.DirectApp); not with forwarded headers
+    # trusted: uvicorn's ProxyHeadersMiddleware must see every request then.
+    direct = gateway if settings.gateway_direct_proxy and not settings.trust_forwarded_headers else None
     run_service(
         # an ASGI app (uvicorn takes any); loops → 508
-        HopLimit(GatewayASGI(create_app(settings)), settings.gateway_max_hops),  # type: ignore[arg-type]
+        HopLimit(gateway, settings.gateway_max_hops),  # type: ignore[arg-type]
         settings,
         loop="uvloop",
         # httptools, one write per response, bounded request heads (see server.py)
@@ -38,7 +42,8 @@ def main() -> None:
                 max_header_bytes=settings.http_max_header_bytes,
                 max_headers=settings.http_max_headers,
                 header_timeout=settings.http_header_timeout,
-            )
+            ),
+            direct,
         ),
         timeout_keep_alive=settings.http_keepalive_timeout,
         proxy_headers=settings.trust_forwarded_headers,

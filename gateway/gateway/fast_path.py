@@ -17,8 +17,11 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from .core import GatewayCore
+from .limits.hops import enter_request, send_loop_detected
 from .observability.access_recorder import AccessRecorder
+from .proxy.direct import DirectCycle, plan
 from .proxy.handler import PREFIX, declared_route, proxy_declared, proxy_request, send_json
+from .routing import Route
 from .settings import GatewaySettings
 
 __all__ = ["GatewayASGI"]
@@ -27,25 +30,59 @@ log = logging.getLogger("gateway.proxy")
 
 
 class GatewayASGI:
+    """The gateway's ASGI application: the proxy for ``/svc/...`` and declared routes, FastAPI
+    for the rest. The HTTP server (``gateway.server``) may also call ``handles`` and ``serve``
+    directly for proxied requests, skipping the ASGI layers in front (the hop limit is then
+    checked here)."""
+
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         settings: GatewaySettings = app.state.settings
         self.recorder = AccessRecorder(settings, app_ref=app)
+        self.max_hops = settings.gateway_max_hops
         # The dict behind ``app.state``: State.__getattr__ costs ~0.8 µs a call, a dict get ~0.05.
         self._state: dict[str, object] = app.state._state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not self.handles(scope):
             await self.app(scope, receive, send)
             return
+        await self._proxy(scope, send, receive)
+
+    def handles(self, scope: Scope) -> bool:
+        """Is this HTTP request proxied (``/svc/...`` or a service-declared route)? A declared
+        route found is kept in the scope for ``serve``."""
+        if scope["path"].startswith(PREFIX):
+            return True
         core: GatewayCore | None = self._state.get("core")  # type: ignore[assignment]
-        route = None
-        if not scope["path"].startswith(PREFIX):
-            # A service-declared route (urlprefix- tag)? Else FastAPI's own routes.
-            route = declared_route(core, scope) if core is not None else None
-            if route is None:
-                await self.app(scope, receive, send)
+        route = declared_route(core, scope) if core is not None else None
+        if route is None:
+            return False
+        scope["gateway.declared"] = route
+        return True
+
+    async def serve_cycle(self, cycle: DirectCycle) -> None:
+        """Serve a request ``handles`` accepted, straight from the server's cycle: on the
+        direct path when it is a plain one (``proxy.direct``), else as ``serve``."""
+        core: GatewayCore | None = self._state.get("core")  # type: ignore[assignment]
+        if core is not None and "gateway.declared" not in cycle.scope:
+            direct = plan(core, self.recorder, cycle, self.max_hops)
+            if direct is not None:
+                await direct
                 return
+        await self.serve(cycle.scope, cycle.receive, cycle.send)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve a request ``handles`` accepted, as the outermost layer (hop limit included)."""
+        refused = enter_request(scope["headers"], self.max_hops)
+        if refused is not None:
+            await send_loop_detected(send, refused)
+            return
+        await self._proxy(scope, send, receive)
+
+    async def _proxy(self, scope: Scope, send: Send, receive: Receive) -> None:
+        core: GatewayCore | None = self._state.get("core")  # type: ignore[assignment]
+        route: Route | None = scope.get("gateway.declared")
         started = time.perf_counter()
         self.recorder.start(scope)
         status = 500

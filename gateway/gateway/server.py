@@ -15,13 +15,17 @@ also closes connections that never send anything). Everything else is uvicorn's 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import logging
+from typing import Any, Protocol
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from starlette.types import Message, Scope
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
 from .limits import HeadGuard, HeadLimits, HeadRejected, limit_response
 
-__all__ = ["CoalescingHttpToolsProtocol", "CoalescingTransport", "protocol_with_limits"]
+__all__ = ["CoalescingHttpToolsProtocol", "CoalescingTransport", "DirectApp", "protocol_with_limits"]
+
+log = logging.getLogger("gateway.server")
 
 _FLUSH_AT = 64 * 1024
 _TIMER_SLACK = 0.001  # uvloop timers have millisecond resolution and may fire that much early
@@ -48,6 +52,15 @@ class CoalescingTransport:
             self._scheduled = True
             self._loop.call_soon(self.flush)
 
+    def write_now(self, data: bytes) -> None:
+        """Write at once, after anything already gathered: for a response written whole in
+        one piece (the direct proxy path), where there is nothing to gather it with."""
+        if self._buffer:
+            self.write(data)
+            self.flush()
+        elif not self._transport.is_closing():
+            self._transport.write(data)
+
     def flush(self) -> None:
         self._scheduled = False
         buffer = self._buffer
@@ -72,6 +85,16 @@ class CoalescingTransport:
         return getattr(self._transport, name)
 
 
+class DirectApp(Protocol):
+    """Requests this app ``handles`` are served by calling ``serve_cycle`` straight from the
+    protocol with the request's cycle (scope, body, transport; ``receive`` and a leaner
+    ``send``, see ``_DirectCycle``): no middleware stack in front."""
+
+    def handles(self, scope: Scope) -> bool: ...
+
+    async def serve_cycle(self, cycle: Any) -> None: ...
+
+
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     """Plus a lazy keep-alive timer: uvicorn arms a ``call_later`` after every response and
     cancels it when the next request arrives (~2.6 µs per request under uvloop). Here one
@@ -79,6 +102,7 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     has been idle for ``timeout_keep_alive`` since its last response (else re-arms)."""
 
     head_limits = HeadLimits()
+    direct: DirectApp | None = None
     _ka_timer: asyncio.TimerHandle | None = None
     _ka_idle = False
     _ka_since = 0.0
@@ -191,6 +215,16 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         if self._ka_timer is None:
             self._ka_timer = self.loop.call_at(self._ka_since + self.timeout_keep_alive, self._ka_check)
 
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        direct = self.direct
+        if direct is not None and direct.handles(cycle.scope):  # type: ignore[arg-type]
+            cycle.__class__ = _DirectCycle  # same state, leaner send (see _DirectCycle)
+            task = self.loop.create_task(cycle.run_direct(direct))  # type: ignore[attr-defined]
+            task.add_done_callback(self.tasks.discard)
+            self.tasks.add(task)
+            return
+        super()._start_asgi_task(cycle, app)
+
     def _ka_check(self) -> None:
         self._ka_timer = None
         if not self._ka_idle:
@@ -202,6 +236,103 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
             self._ka_timer = self.loop.call_at(due, self._ka_check)
 
 
-def protocol_with_limits(limits: HeadLimits) -> type[CoalescingHttpToolsProtocol]:
-    """The protocol class uvicorn instantiates, with these head limits."""
-    return type("LimitedHttpToolsProtocol", (CoalescingHttpToolsProtocol,), {"head_limits": limits})
+class _DirectCycle(RequestResponseCycle):
+    """uvicorn's request/response cycle for a request a ``DirectApp`` serves.
+
+    ``run_direct`` is ``run_asgi`` calling ``app.serve``. ``send`` is uvicorn's ``send``
+    without its per-header regular expressions and its access-log check (uvicorn's access log
+    is off; the gateway logs requests itself): every header here was parsed by httptools from
+    an upstream answer (which rejects CR/LF inside a field) or written by the gateway.
+    """
+
+    async def run_direct(self, app: DirectApp) -> None:
+        try:
+            await app.serve_cycle(self)
+        except BaseException as exc:
+            log.error("Exception in the proxy", exc_info=exc)
+            if not self.response_started:
+                await self.send_500_response()
+            else:
+                self.transport.close()
+        else:
+            if not self.response_started and not self.disconnected:
+                log.error("the proxy returned without starting a response")
+                await self.send_500_response()
+            elif not self.response_complete and not self.disconnected:
+                log.error("the proxy returned without completing its response")
+                self.transport.close()
+        finally:
+            self.on_response = lambda: None
+
+    async def send(self, message: Message) -> None:  # type: ignore[override]
+        if self.flow.write_paused and not self.disconnected:
+            await self.flow.drain()
+        if self.disconnected:
+            return
+        if not self.response_started:
+            if message["type"] != "http.response.start":
+                raise RuntimeError(f"expected 'http.response.start', got {message['type']!r}")
+            self.response_started = True
+            self.waiting_for_100_continue = False
+            status = message["status"]
+            content = [STATUS_LINE[status]]
+            has_close = False
+            for name, value in self.default_headers:  # Date (and Server, when configured)
+                content += (name, b": ", value, b"\r\n")
+            for name, value in message.get("headers", ()):
+                name = name.lower()
+                if name == b"content-length" and self.chunked_encoding is None:
+                    self.expected_content_length = int(value)
+                    self.chunked_encoding = False
+                elif name == b"transfer-encoding" and value.lower() == b"chunked":
+                    self.expected_content_length = 0
+                    self.chunked_encoding = True
+                elif name == b"connection":
+                    if b"close" in [token.strip() for token in value.lower().split(b",")]:
+                        self.keep_alive = False
+                        has_close = True
+                content += (name, b": ", value, b"\r\n")
+            if not self.keep_alive and not has_close:
+                content.append(b"connection: close\r\n")
+            if self.chunked_encoding is None and self.scope["method"] != "HEAD" and status not in (204, 304):
+                self.chunked_encoding = True
+                content.append(b"transfer-encoding: chunked\r\n")
+            content.append(b"\r\n")
+            self.transport.write(b"".join(content))
+            return
+        if self.response_complete:
+            raise RuntimeError(f"unexpected {message['type']!r} after the response was completed")
+        if message["type"] != "http.response.body":
+            raise RuntimeError(f"expected 'http.response.body', got {message['type']!r}")
+        body = message.get("body", b"")
+        more_body = message.get("more_body", False)
+        if self.scope["method"] == "HEAD":
+            self.expected_content_length = 0
+        elif self.chunked_encoding:
+            if body:
+                self.transport.write(b"%x\r\n%b\r\n" % (len(body), body))
+            if not more_body:
+                self.transport.write(b"0\r\n\r\n")
+        else:
+            if len(body) > self.expected_content_length:
+                raise RuntimeError("response content longer than Content-Length")
+            self.expected_content_length -= len(body)
+            if body:
+                self.transport.write(body)
+        if not more_body:
+            if self.expected_content_length != 0:
+                raise RuntimeError("response content shorter than Content-Length")
+            self.response_complete = True
+            self.message_event.set()
+            if not self.keep_alive:
+                self.transport.close()
+            self.on_response()
+
+
+def protocol_with_limits(
+    limits: HeadLimits, direct: DirectApp | None = None
+) -> type[CoalescingHttpToolsProtocol]:
+    """The protocol class uvicorn instantiates, with these head limits; requests ``direct``
+    handles are served by it straight from the protocol."""
+    attrs = {"head_limits": limits, "direct": direct}
+    return type("LimitedHttpToolsProtocol", (CoalescingHttpToolsProtocol,), attrs)

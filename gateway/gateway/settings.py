@@ -106,6 +106,13 @@ class GatewaySettings(LimitSettings, ServiceSettings):
         description="let uvicorn take the client address from X-Forwarded-For (only behind a trusted proxy)",
     )
     access_log: bool = Field(default=True, description="one JSON access-log line per request")
+    gateway_direct_proxy: bool = Field(
+        default=True,
+        description=(
+            "serve plain /svc requests straight from the HTTP server (proxy/direct.py); false: every "
+            "proxied request takes the general ASGI path (same answers, more CPU per request)"
+        ),
+    )
     dashboard_history_interval: float = Field(
         default=5.0,
         gt=0,

@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import re
 import sys
 import time
 from typing import IO, Any
 
 from servicekit.logconfig import base_fields
 
-__all__ = ["BufferedAccessHandler", "install_access_handler", "installed_handler"]
+__all__ = ["FIELDS", "BufferedAccessHandler", "install_access_handler", "installed_handler"]
 
 _FIELDS = (
     "request_id",
@@ -33,6 +35,36 @@ _FIELDS = (
     "attempts",
     "client",
 )
+
+
+FIELDS = _FIELDS
+_KEYS = tuple(f', "{key}": ' for key in _FIELDS)
+# Printable ASCII but '"' and '\\': JSON strings that need no escaping.
+_PLAIN = re.compile(r"[ !#-\[\]-~]*").fullmatch
+_LEVEL_NAMES = {level: logging.getLevelName(level).lower() for level in (10, 20, 30, 40, 50)}
+
+
+def _level(level: int) -> str:
+    return logging.getLevelName(level).lower()
+
+
+def _tail(values: tuple[Any, ...]) -> str:
+    return "".join(
+        [key + _json(value) for key, value in zip(_KEYS, values, strict=True) if value is not None]
+    )
+
+
+def _json(value: Any) -> str:
+    """``json.dumps(value, default=str)``, without its machinery for the usual values."""
+    kind = type(value)
+    if kind is str:
+        if _PLAIN(value):
+            return f'"{value}"'
+    elif kind is int:
+        return str(value)
+    elif kind is float and math.isfinite(value):
+        return repr(value)
+    return json.dumps(value, default=str)
 
 
 class BufferedAccessHandler(logging.Handler):
@@ -82,27 +114,107 @@ class BufferedAccessHandler(logging.Handler):
         """The line ``emit`` writes for a record with these ``extra`` fields, built directly:
         no LogRecord (its constructor and the caller lookup were most of the access log's
         CPU per request). Byte for byte the same as ``format``."""
+        self.write_values(level, logger_name, message, tuple(fields.get(key) for key in _FIELDS))
+
+    def write_values(self, level: int, logger_name: str, message: str, values: tuple[Any, ...]) -> None:
+        """``write`` with the fields' values in ``FIELDS`` order (None: left out)."""
+        try:
+            line = f"{self._head(level, logger_name, message)}{_tail(values)}}}\n"
+        except Exception:  # as handleError would: report, never raise into the request
+            sys.stderr.write(f"access log line failed for {message!r}\n")
+            return
+        self._append(line)
+
+    def write_access(
+        self,
+        level: int,
+        logger_name: str,
+        message: str,
+        request_id: str,
+        method: str,
+        path: str,
+        query: str | None,
+        status: int,
+        duration_ms: float,
+        route: str,
+        service: str | None,
+        instance: str | None,
+        attempts: int | None,
+        client: str | None,
+    ) -> None:
+        """The access line of one request, byte for byte what ``write`` makes of these fields.
+
+        Put together in one f-string: on this Python every function call costs ~0.2 µs, and
+        a ``json.dumps`` of the dict (or a helper per field) was most of the access log's CPU
+        per request. Strings that may need JSON escaping are checked by one regex match each;
+        ``method`` (an HTTP token), ``route`` (a template) and ``client`` (an address) never do.
+        """
+        if not (_PLAIN(message) and _PLAIN(request_id) and _PLAIN(path) and _PLAIN(route)):
+            values = (
+                request_id,
+                method,
+                path,
+                query,
+                status,
+                duration_ms,
+                route,
+                service,
+                instance,
+                attempts,
+                client,
+            )
+            self.write_values(level, logger_name, message, values)
+            return
+        if (
+            (query is not None and not _PLAIN(query))
+            or (service is not None and not _PLAIN(service))
+            or (instance is not None and not _PLAIN(instance))
+            or (client is not None and not _PLAIN(client))
+        ):
+            values = (
+                request_id,
+                method,
+                path,
+                query,
+                status,
+                duration_ms,
+                route,
+                service,
+                instance,
+                attempts,
+                client,
+            )
+            self.write_values(level, logger_name, message, values)
+            return
+        q = "" if query is None else ', "query": "' + query + '"'
+        svc = "" if service is None else ', "service": "' + service + '"'
+        inst = "" if instance is None else ', "instance": "' + instance + '"'
+        tries = "" if attempts is None else ', "attempts": ' + str(attempts)
+        peer = "" if client is None else ', "client": "' + client + '"'
         now = time.time()
         second = int(now)
         if second != self._second:
             self._second = second
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
-        payload: dict[str, Any] = {
-            "ts": f"{self._stamp}.{int((now - second) * 1000):03d}Z",
-            "level": logging.getLevelName(level).lower(),
-            "logger": logger_name,
-            "msg": message,
-        }
-        for key in _FIELDS:
-            value = fields.get(key)
-            if value is not None:
-                payload[key] = value
-        try:
-            line = json.dumps(payload, default=str) + "\n"
-        except Exception:  # as handleError would: report, never raise into the request
-            sys.stderr.write(f"access log line failed for {message!r}\n")
-            return
-        self._append(line)
+        name = _LEVEL_NAMES.get(level) or _level(level)
+        self._append(
+            f'{{"ts": "{self._stamp}.{int((now - second) * 1000):03d}Z", "level": "{name}", '
+            f'"logger": "{logger_name}", "msg": "{message}", "request_id": "{request_id}", '
+            f'"method": "{method}", "path": "{path}"{q}, "status": {status}, '
+            f'"duration_ms": {duration_ms!r}, "route": "{route}"{svc}{inst}{tries}{peer}}}\n'
+        )
+
+    def _head(self, level: int, logger_name: str, message: str) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+        name = _LEVEL_NAMES.get(level) or _level(level)
+        return (
+            f'{{"ts": "{self._stamp}.{int((now - second) * 1000):03d}Z", "level": "{name}", '
+            f'"logger": {_json(logger_name)}, "msg": {_json(message)}'
+        )
 
     def _append(self, line: str) -> None:
         self._lines.append(line)

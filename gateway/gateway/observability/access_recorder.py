@@ -19,7 +19,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..settings import GatewaySettings
-from .access_log_sink import installed_handler
+from .access_log_sink import FIELDS, installed_handler
 from .tracing import begin_request, end_request
 
 __all__ = [
@@ -135,24 +135,37 @@ class AccessRecorder:
         level = logging.DEBUG if path in PROBE_PATHS or _is_poll(scope, route) else logging.INFO
         if self.access_log and log.isEnabledFor(level):
             client = scope.get("client")
-            fields = {
-                "request_id": scope.get("gateway.request_id"),
-                "method": scope["method"],
-                "path": path,
-                "query": scope.get("query_string", b"").decode("latin-1") or None,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 3),
-                "route": route,
-                "service": service or None,
-                "instance": scope.get("gateway.instance"),
-                "attempts": scope.get("gateway.attempts"),
-                "client": client[0] if client else None,
-            }
+            method = scope["method"]
+            query = scope.get("query_string", b"").decode("latin-1") or None
+            request_id = scope.get("gateway.request_id", "")
+            duration_ms = round(seconds * 1000, 3)
+            instance = scope.get("gateway.instance")
+            attempts = scope.get("gateway.attempts")
+            peer = client[0] if client else None
             sink = installed_handler()
             if sink is not None and sink.serves(log, level):
-                sink.write(level, log.name, f"{scope['method']} {path} {status}", fields)
+                sink.write_access(
+                    level,
+                    log.name,
+                    f"{method} {path} {status}",
+                    request_id,
+                    method,
+                    path,
+                    query,
+                    status,
+                    duration_ms,
+                    route,
+                    service or None,
+                    instance,
+                    attempts,
+                    peer,
+                )
             else:
-                log.log(level, "%s %s %d", scope["method"], path, status, extra=fields)
+                values = (
+                    *(request_id, method, path, query, status, duration_ms, route),
+                    *(service or None, instance, attempts, peer),
+                )
+                log.log(level, "%s %s %d", method, path, status, extra=dict(zip(FIELDS, values, strict=True)))
 
 
 class AccessMiddleware:

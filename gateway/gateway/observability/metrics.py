@@ -2,15 +2,114 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
+from prometheus_client.utils import floatToGoString
 
-__all__ = ["GatewayMetrics"]
+__all__ = ["GatewayMetrics", "RequestCounter", "RequestHistogram"]
 
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class _CounterChild:
+    __slots__ = ("value", "created")
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        self.created = time.time()
+
+    def inc(self, amount: float = 1.0) -> None:
+        self.value += amount
+
+
+class _HistogramChild:
+    __slots__ = ("counts", "sum", "created", "_bounds")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self._bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)  # per bucket, not cumulative; the last is +Inf
+        self.sum = 0.0
+        self.created = time.time()
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self._bounds, value)] += 1  # the first bound >= value ("le")
+        self.sum += value
+
+
+class _Labelled(Collector):
+    """The per-request metrics, made for the proxy path: one child per label set, kept like
+    prometheus_client's (``labels(...)`` once, then ``inc``/``observe``), but an ``observe``
+    is one ``bisect`` and two additions instead of prometheus_client's loop over the buckets
+    and three locked increments (~1.5 µs a call here, twice per proxied request). The event
+    loop is the only writer, so there is nothing to lock. Exposed as prometheus_client's
+    Counter and Histogram are: the same sample names, labels, buckets and ``_created``."""
+
+    def __init__(self, name: str, documentation: str, labelnames: Sequence[str], registry: CollectorRegistry):
+        self.name = name
+        self.documentation = documentation
+        self.labelnames = tuple(labelnames)
+        self._children: dict[tuple[str, ...], object] = {}
+        registry.register(self)
+
+    def _created(self, metric: Metric, key: tuple[str, ...], created: float) -> None:
+        labels = dict(zip(self.labelnames, key, strict=True))
+        metric.samples.append(Sample(f"{self.name}_created", labels, created))
+
+
+class RequestCounter(_Labelled):
+    def labels(self, *values: str) -> _CounterChild:
+        key = tuple(str(v) for v in values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = _CounterChild()
+        return child  # type: ignore[return-value]
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for key, child in list(self._children.items()):
+            assert isinstance(child, _CounterChild)
+            family.add_metric(list(key), child.value, created=child.created)
+        yield family
+
+
+class RequestHistogram(_Labelled):
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Sequence[str],
+        registry: CollectorRegistry,
+        buckets: tuple[float, ...] = _BUCKETS,
+    ) -> None:
+        super().__init__(name, documentation, labelnames, registry)
+        self.bounds = tuple(sorted(buckets))
+        self._les = [str(floatToGoString(b)) for b in self.bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
+
+    def labels(self, *values: str) -> _HistogramChild:
+        key = tuple(str(v) for v in values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = _HistogramChild(self.bounds)
+        return child  # type: ignore[return-value]
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for key, child in list(self._children.items()):
+            assert isinstance(child, _HistogramChild)
+            cumulative: list[tuple[str, float]] = []
+            total = 0
+            for le, count in zip(self._les, child.counts, strict=True):
+                total += count
+                cumulative.append((le, float(total)))
+            family.add_metric(list(key), cumulative, child.sum)
+            self._created(family, key, child.created)
+        yield family
 
 
 class _TableCollector(Collector):
@@ -37,14 +136,15 @@ class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.requests = Counter(
-            "gateway_requests", "Requests answered by the gateway", ["route", "service", "status"], registry=r
+        # Counted and observed on every request: the light kind (see _Labelled).
+        self.requests = RequestCounter(
+            "gateway_requests", "Requests answered by the gateway", ["route", "service", "status"], r
         )
-        self.request_seconds = Histogram(
-            "gateway_request_seconds", "Gateway request latency", ["route"], buckets=_BUCKETS, registry=r
+        self.request_seconds = RequestHistogram(
+            "gateway_request_seconds", "Gateway request latency", ["route"], r
         )
-        self.upstream_seconds = Histogram(
-            "gateway_upstream_seconds", "Upstream call latency", ["service"], buckets=_BUCKETS, registry=r
+        self.upstream_seconds = RequestHistogram(
+            "gateway_upstream_seconds", "Upstream call latency", ["service"], r
         )
         self.upstream_errors = Counter(
             "gateway_upstream_errors", "Upstream calls that failed", ["service", "kind"], registry=r

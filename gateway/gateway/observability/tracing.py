@@ -200,6 +200,19 @@ def begin_request(
     return ctx
 
 
+def propagation_lines(traceparent: bytes | None, tracestate: bytes | None) -> bytes | None:
+    """For a request traced by its caller, when no exporter is set: the ``traceparent`` and
+    ``tracestate`` header lines its upstream call carries (same trace, a new parent id), as
+    ``begin_request`` + ``attempt_headers`` would send them; None when not traced. With an
+    exporter, spans are made: use ``begin_request``."""
+    parsed = parse_traceparent(traceparent) if traceparent is not None else None
+    if parsed is None:
+        return None
+    trace_id, _parent, flags = parsed
+    line = b"traceparent: 00-" + trace_id + b"-" + _new_span_id() + b"-" + flags + b"\r\n"
+    return line + b"tracestate: " + tracestate + b"\r\n" if tracestate else line
+
+
 def end_request(ctx: TraceContext | None, status: int) -> None:
     if ctx is not None and ctx.span is not None:
         ctx.span.set_attribute("http.response.status_code", status)
@@ -211,13 +224,13 @@ def end_request(ctx: TraceContext | None, status: int) -> None:
 
 
 def attempt_headers(
-    headers: list[tuple[bytes, bytes]], service: str, address: str, attempt: int
-) -> tuple[list[tuple[bytes, bytes]], Any]:
+    headers: list[tuple[bytes, bytes]] | bytes, service: str, address: str, attempt: int
+) -> tuple[list[tuple[bytes, bytes]] | bytes, Any]:
     """The headers of one upstream attempt: the caller's (minus any trace headers) plus this
     hop's ``traceparent``/``tracestate``. Returns ``(headers, span)``; ``span`` (exporting
     only) is ended by the caller with ``end_attempt``. Untraced: the same list, no copy."""
     ctx = current_trace.get()
-    if ctx is None:
+    if ctx is None or isinstance(headers, bytes):  # joined lines carry their traceparent already
         return headers, None
     out = [h for h in headers if h[0] != TRACEPARENT and h[0] != TRACESTATE]
     span = None

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import GatewayCore
 from ..routing import Rejection, Route, ServiceRules
-from ..upstream import UpstreamError
+from ..upstream import UpstreamError, UpstreamResponse
 from .headers import forward_request_headers, forward_response_headers
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "declared_route",
     "proxy_declared",
     "proxy_request",
+    "relay_streamed",
     "send_json",
 ]
 
@@ -288,11 +289,25 @@ async def _send_upstream(
         await send({"type": "http.response.start", "status": resp.status, "headers": out_headers})
         await send({"type": "http.response.body", "body": resp.body if method != "HEAD" else b""})
         return resp.status
+    await relay_streamed(send, resp, method, out_headers, service, path)
+    return resp.status
+
+
+async def relay_streamed(
+    send: Send,
+    resp: UpstreamResponse,
+    method: str,
+    out_headers: list[tuple[bytes, bytes]],
+    service: str,
+    path: str,
+) -> None:
+    """Send a streamed upstream response on as it arrives; the upstream connection is
+    released (or closed) in every case."""
     try:
         await send({"type": "http.response.start", "status": resp.status, "headers": out_headers})
         if method == "HEAD":
             await send({"type": "http.response.body", "body": b""})
-            return resp.status
+            return
         async for chunk in resp:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
@@ -301,7 +316,6 @@ async def _send_upstream(
         raise
     finally:
         await resp.aclose()
-    return resp.status
 
 
 class ProxyMiddleware:

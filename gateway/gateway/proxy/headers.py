@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-__all__ = ["HOP_BY_HOP", "forward_request_headers", "forward_response_headers"]
+__all__ = [
+    "HOP_BY_HOP",
+    "REQUEST_DROP",
+    "RESPONSE_DROP",
+    "forward_request_headers",
+    "forward_response_headers",
+]
 
 # RFC 9110 §7.6.1 plus the classic list (keep-alive, proxy-*, upgrade).
 HOP_BY_HOP = frozenset(
@@ -25,7 +31,7 @@ HOP_BY_HOP = frozenset(
 # the client and the gateway's server; the forwarding headers are rebuilt below.
 # traceparent/tracestate are the client's hop: the upstream client sends this hop's own
 # (same trace, new parent id; observability/tracing.py).
-_REQUEST_DROP = HOP_BY_HOP | {
+REQUEST_DROP = HOP_BY_HOP | {
     b"host",
     b"expect",
     b"x-request-id",
@@ -39,7 +45,7 @@ _REQUEST_DROP = HOP_BY_HOP | {
     b"tracestate",
 }
 # Response side: the gateway's server sets its own Date.
-_RESPONSE_DROP = HOP_BY_HOP | {b"date"}
+RESPONSE_DROP = HOP_BY_HOP | {b"date"}
 
 
 def _connection_listed(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
@@ -59,7 +65,7 @@ def forward_request_headers(
 ) -> list[tuple[bytes, bytes]]:
     """Client headers (ASGI: lower-case names) minus hop-by-hop, Host and Expect, plus
     X-Forwarded-For (appended), X-Forwarded-Proto, X-Forwarded-Host and X-Request-ID."""
-    drop = _REQUEST_DROP
+    drop = REQUEST_DROP
     out: list[tuple[bytes, bytes]] = []
     host = b""
     xff = b""
@@ -74,7 +80,7 @@ def forward_request_headers(
             xff = value
             continue
         out.append((name, value))
-    if len(drop) != len(_REQUEST_DROP):  # a Connection header listed more: drop those too
+    if len(drop) != len(REQUEST_DROP):  # a Connection header listed more: drop those too
         out = [(n, v) for n, v in out if n not in drop]
     if client_ip:
         ip = client_ip.encode()
@@ -97,7 +103,7 @@ def forward_response_headers(
     upstream's Content-Length (None if absent). The body is relayed unchanged, so a
     Content-Length stays valid."""
     out: list[tuple[bytes, bytes]] = []
-    drop = _RESPONSE_DROP
+    drop = RESPONSE_DROP
     length: int | None = None
     for name, value in headers:
         low = name.lower()
@@ -108,6 +114,6 @@ def forward_response_headers(
         if low == b"content-length":
             length = int(value) if value.isdigit() else None
         out.append((low, value))
-    if len(drop) != len(_RESPONSE_DROP):
+    if len(drop) != len(RESPONSE_DROP):
         out = [(n, v) for n, v in out if n not in drop]
     return out, length

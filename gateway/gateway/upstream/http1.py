@@ -464,7 +464,7 @@ class Http1Client:
         port: int,
         method: str,
         target: str,
-        headers: Sequence[tuple[bytes, bytes]],
+        headers: Sequence[tuple[bytes, bytes]] | bytes,
         body: bytes | AsyncIterable[bytes] | None,
         *,
         connect_timeout: float,
@@ -473,7 +473,8 @@ class Http1Client:
         body_length: int | None = None,
         tls: bool = False,
     ) -> RawResponse:
-        """Send one request; see the module docstring for the errors.
+        """Send one request; see the module docstring for the errors. ``headers``: pairs, or
+        the header lines already joined (``b"name: value\\r\\n"``, without Host and framing).
 
         ``timeout`` bounds the wait for the response head (and, when buffered, the whole body;
         when streamed, each gap between body chunks). ``body_length`` is the declared length
@@ -499,7 +500,7 @@ class Http1Client:
         conn: _Conn,
         method: str,
         target: str,
-        headers: Sequence[tuple[bytes, bytes]],
+        headers: Sequence[tuple[bytes, bytes]] | bytes,
         body: bytes | AsyncIterable[bytes] | None,
         timeout: float,
         stream: bool,
@@ -511,8 +512,11 @@ class Http1Client:
         conn.streaming = stream
         conn.active = True
         parts = [method.encode(), b" ", target.encode("latin-1"), b" HTTP/1.1\r\nHost: ", conn.host_header]
-        for name, value in headers:
-            parts += (name, b": ", value, b"\r\n")
+        if isinstance(headers, bytes):
+            parts.append(headers)  # already "name: value\r\n" lines (HeaderBlock)
+        else:
+            for name, value in headers:
+                parts += (name, b": ", value, b"\r\n")
         chunked = False
         if body is None:
             if method not in _BODYLESS_METHODS:

@@ -40,7 +40,7 @@ class UpstreamRequest:
     method: str
     path: str  # for log lines; ``target`` is what goes on the wire
     target: str  # path + encoded query
-    headers: list[tuple[bytes, bytes]]
+    headers: list[tuple[bytes, bytes]] | bytes  # pairs, or joined lines (ServiceClient.forward)
     body: Any  # bytes, a ReplayGuard over a stream, or None
     body_length: int | None  # declared Content-Length of a streamed body
     guard: ReplayGuard | None

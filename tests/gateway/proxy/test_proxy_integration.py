@@ -1,14 +1,37 @@
-"""The generic proxy against real upstream processes: status codes, headers, bodies, balancing."""
+"""The generic proxy against real upstream processes: status codes, headers, bodies, balancing.
+
+Every test runs twice: with the direct path (``proxy/direct.py``, the default) and with
+``GATEWAY_DIRECT_PROXY=false`` (every request on the general ASGI path, ``proxy/handler.py``).
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 
 import httpx
+import pytest
 
-from tests.gateway.conftest import Stack
+from tests.gateway.conftest import Stack, running_stack
+from tests.gateway.helpers import start_upstream
 from tests.gateway.upstream_app import pattern
+
+
+@pytest.fixture(scope="module", params=["direct", "general"])
+def web_stack(module_consul_url: str, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """As conftest's ``web_stack``, once per proxy path."""
+    procs = {
+        "web": [start_upstream(module_consul_url, "web", wait=False) for _ in range(2)],
+        "rr": [
+            start_upstream(module_consul_url, "rr", tags=["lb=round_robin"], wait=False) for _ in range(2)
+        ],
+    }
+    direct = "true" if request.param == "direct" else "false"
+    with running_stack(
+        module_consul_url, procs, upstream_timeout="1.5", gateway_direct_proxy=direct
+    ) as stack:
+        yield stack
 
 
 def test_encoded_slash_and_percent_stay_encoded(web_stack: Stack, http: httpx.Client) -> None:

@@ -1,0 +1,189 @@
+"""The direct path (proxy/direct.py) against the general one (proxy/handler.py).
+
+Two gateways on one dev agent and one upstream: the default one serves plain ``/svc``
+requests on the direct path, the other has ``GATEWAY_DIRECT_PROXY=false``. The same requests
+must reach the upstream the same way and come back the same way. ``plan`` itself is checked
+for the requests it must leave to the general path.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.proxy.direct import plan
+from tests.gateway.helpers import start_gateway, start_upstream, wait_ports, wait_started
+from tests.support.processes import ServiceProcess
+
+# Differ by nature between two gateways and two requests.
+_VARYING_RESPONSE = {"date", "x-request-id"}
+
+
+@pytest.fixture(scope="module")
+def gateways(module_consul_url: str) -> Iterator[tuple[str, str]]:
+    upstream = start_upstream(module_consul_url, "web", wait=False)
+    started: list[ServiceProcess] = []
+    try:
+        wait_started([upstream])
+        for direct in ("true", "false"):
+            gw = start_gateway(module_consul_url, gateway_direct_proxy=direct)
+            started.append(gw)
+            wait_ports(str(gw.url), "web", {upstream.port})  # type: ignore[attr-defined]
+        yield str(started[0].url), str(started[1].url)  # type: ignore[attr-defined]
+    finally:
+        for gw in started:
+            gw.stop()
+        upstream.stop()
+
+
+def _both(gateways: tuple[str, str], method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, ...]:
+    with httpx.Client(timeout=10) as client:
+        return tuple(client.request(method, f"{url}{path}", **kwargs) for url in gateways)
+
+
+def _response_view(r: httpx.Response) -> tuple[int, dict[str, str], bytes]:
+    headers = {k: v for k, v in r.headers.items() if k not in _VARYING_RESPONSE}
+    return r.status_code, headers, r.content
+
+
+def _upstream_view(r: httpx.Response, gateway_url: str) -> dict[str, Any]:
+    doc: dict[str, Any] = r.json()
+    headers = dict(doc["headers"])
+    # The gateway's own address differs; the caller compares request ids itself.
+    assert headers.pop("x-forwarded-host") == gateway_url.removeprefix("http://")
+    headers.pop("x-request-id")
+    return {**doc, "headers": headers}
+
+
+def test_same_upstream_request_and_response(gateways: tuple[str, str]) -> None:
+    headers = {
+        "X-Custom": "kept",
+        "Connection": "keep-alive",
+        "Keep-Alive": "timeout=5",
+        "X-Forwarded-For": "10.0.0.9",
+        "Forwarded": "for=10.9.9.9",
+        "X-Real-IP": "10.8.8.8",
+        "X-Forwarded-Proto": "https",
+        "X-Request-ID": "req-same-1",
+        "X-Gateway-Hops": "3",
+        "Content-Type": "application/json",
+    }
+    direct, general = _both(
+        gateways, "POST", "/svc/web/headers/a/b%20c?x=1&y=two", content=b'{"k": 1}', headers=headers
+    )
+    assert direct.status_code == general.status_code == 200
+    assert _upstream_view(direct, gateways[0]) == _upstream_view(general, gateways[1])
+    seen = direct.json()["headers"]
+    assert seen["x-forwarded-for"] == "10.0.0.9, 127.0.0.1"
+    assert seen["x-real-ip"] == "127.0.0.1" and "forwarded" not in seen and "keep-alive" not in seen
+    assert seen["x-gateway-hops"] == "4"
+    assert (
+        direct.json()["headers"]["x-request-id"] == general.json()["headers"]["x-request-id"] == "req-same-1"
+    )
+    assert direct.headers["x-request-id"] == "req-same-1"
+    assert _response_view(direct)[:2] == _response_view(general)[:2]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/svc/web/status/200"),
+        ("HEAD", "/svc/web/status/200"),
+        ("GET", "/svc/web/status/204"),
+        ("DELETE", "/svc/web/status/503"),
+        ("GET", "/svc/web/download?n=200000&chunk=7000"),  # chunked upstream answer, streamed
+        ("GET", "/svc/web/download?n=3000&chunk=1000"),  # chunked, small: relayed whole
+        ("GET", "/svc/no-such-service/x"),  # the gateway's own 503
+        ("GET", "/svc/web"),  # no path after the service: "/"
+    ],
+)
+def test_same_answers(gateways: tuple[str, str], method: str, path: str) -> None:
+    direct, general = _both(gateways, method, path)
+    assert _response_view(direct) == _response_view(general)
+    assert direct.headers["date"]  # the server's Date on both paths
+
+
+def test_trace_context_propagated_with_a_new_parent(gateways: tuple[str, str]) -> None:
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    direct, general = _both(
+        gateways, "GET", "/svc/web/headers/t", headers={"traceparent": parent, "tracestate": "a=1"}
+    )
+    for r in (direct, general):
+        sent = r.json()["headers"]
+        version, trace_id, parent_id, flags = sent["traceparent"].split("-")
+        assert (version, trace_id, flags) == ("00", "0af7651916cd43dd8448eb211c80319c", "01")
+        assert parent_id != "b7ad6b7169203331" and len(parent_id) == 16
+        assert sent["tracestate"] == "a=1"
+
+
+def test_unprintable_request_id_is_replaced(gateways: tuple[str, str]) -> None:
+    direct, general = _both(gateways, "GET", "/svc/web/headers/r", headers={"X-Request-ID": "a\tb"})
+    for r in (direct, general):
+        assert r.headers["x-request-id"] != "a\tb"
+        assert r.json()["headers"]["x-request-id"] == r.headers["x-request-id"]
+
+
+def test_connection_close_is_honoured(gateways: tuple[str, str]) -> None:
+    host, port = gateways[0].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET /svc/web/status/200 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):  # the server closes after the answer
+            data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.1 200") and b"connection: close" in head
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def _core(rules: dict[str, object] | None = None) -> Any:
+    settings = SimpleNamespace(buffer_request_max=1024, proxy_body_max=4096)
+    return SimpleNamespace(routes=SimpleNamespace(rules=rules or {}), settings=settings)
+
+
+def _cycle(headers: list[tuple[bytes, bytes]], path: bytes = b"/svc/web/x", more_body: bool = False) -> Any:
+    scope = {
+        "method": "POST",
+        "raw_path": path,
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+        "scheme": "http",
+    }
+    return SimpleNamespace(scope=scope, body=bytearray(b"{}"), more_body=more_body)
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ([(b"transfer-encoding", b"chunked")], "a chunked body is streamed"),
+        ([(b"content-length", b"2048")], "larger than BUFFER_REQUEST_MAX: streamed"),
+        ([(b"content-length", b"x")], "invalid Content-Length: the general path's 400"),
+        ([(b"expect", b"100-continue")], "Expect: the general path"),
+        ([(b"connection", b"keep-alive, x-secret")], "names a header to drop"),
+        ([(b"x-gateway-hops", b"10")], "too many hops: the general path's 508"),
+        ([(b"x-gateway-hops", b"junk")], "garbage counts as too many"),
+    ],
+)
+def test_plan_leaves_to_the_general_path(headers: list[tuple[bytes, bytes]], why: str) -> None:
+    assert plan(_core(), None, _cycle(headers), max_hops=10) is None, why  # type: ignore[arg-type]
+
+
+def test_plan_leaves_services_with_rules_and_unfinished_bodies() -> None:
+    assert plan(_core({"web": object()}), None, _cycle([]), max_hops=10) is None  # type: ignore[arg-type]
+    assert plan(_core(), None, _cycle([], more_body=True), max_hops=10) is None  # type: ignore[arg-type]
+    assert plan(_core(), None, _cycle([], path=b"/svc/we%62/x"), max_hops=10) is None  # type: ignore[arg-type]
+
+
+def test_plan_takes_a_plain_request() -> None:
+    cycle = _cycle([(b"content-length", b"2"), (b"connection", b"keep-alive")])
+    coroutine = plan(_core(), None, cycle, max_hops=10)  # type: ignore[arg-type]
+    assert coroutine is not None
+    coroutine.close()  # not run: nothing to send it to
+    assert cycle.scope["gateway.service"] == "web"

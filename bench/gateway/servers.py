@@ -12,7 +12,9 @@ last core (wrk, nginx and the dev agent on the others), CPU per request from /pr
     ``/svc`` protocol before any proxy work);
 - full proxy path, ``POST /svc/bench-backend/x`` with every feature on (access log at
   LOG_LEVEL info, metrics, statistics, retries, ejection, request ids):
-  - ``gateway-uvicorn``: ``python -m gateway`` as shipped;
+  - ``gateway-uvicorn``: ``python -m gateway`` as shipped (plain ``/svc`` requests on the
+    direct path, ``proxy/direct.py``, from uvicorn's protocol);
+  - ``gateway-general``: the same with ``GATEWAY_DIRECT_PROXY=false`` (the general ASGI path);
   - ``gateway-granian``: the same ASGI app under granian;
 - ``haproxy``: the reference proxy (one thread).
 
@@ -109,7 +111,7 @@ def main() -> None:
     floors = ["uvicorn-floor", "own-floor"] + (
         ["granian-asgi-floor", "granian-rsgi-floor"] if has_granian else []
     )
-    gateways = ["gateway-uvicorn"] + (["gateway-granian"] if has_granian else [])
+    gateways = ["gateway-uvicorn", "gateway-general"] + (["gateway-granian"] if has_granian else [])
     ports = {name: free_port() for name in [*floors, *gateways]}
     urls: dict[str, str] = {}
     pids: dict[str, int] = {}
@@ -144,10 +146,11 @@ def main() -> None:
                 "CONSUL_HTTP_ADDR": consul,
                 "LOG_LEVEL": os.environ.get("BENCH_GATEWAY_LOG_LEVEL", "info"),  # access log on
                 "PYTHONPATH": str(HERE),
+                "GATEWAY_DIRECT_PROXY": "false" if name == "gateway-general" else "true",
             }
             command = (
                 [PY, "-m", "gateway"]
-                if name == "gateway-uvicorn"
+                if name in ("gateway-uvicorn", "gateway-general")
                 else [PY, str(HERE / "server_candidates.py"), name, str(ports[name])]
             )
             proc = stack.enter_context(process([*PIN["proxy"], *command], env=env, name=name))

@@ -109,9 +109,11 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     _head: HeadGuard
     _head_timer: asyncio.TimerHandle | None = None
     _rejected: HeadRejected | None = None
+    _raw_transport: asyncio.Transport
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._raw_transport = transport
         self.transport = CoalescingTransport(transport, self.loop)  # type: ignore[assignment]
         now = self.loop.time()
         self._head = HeadGuard(self.head_limits, now)
@@ -127,41 +129,54 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
             self._head_timer = None
 
     # ------------------------------------------------------------------ head limits
+    # The guard's bookkeeping is done inline below and its methods are called only to raise:
+    # these callbacks run several times per request, and a call costs ~0.15 µs on this Python.
     def data_received(self, data: bytes) -> None:
-        if self.transport.is_closing():
+        raw = self._raw_transport
+        if raw.is_closing():
             return
         head = self._head
         if head.reading:
-            fresh = head.started is None
-            now = self.loop.time()
-            head.received(len(data), now)
-            if fresh:
-                self._arm_head_timer(now + self.head_limits.header_timeout)
+            if head.started is None:
+                head.started = now = self.loop.time()
+                if self._head_timer is None:
+                    self._arm_head_timer(now + self.head_limits.header_timeout)
+            head.head_bytes += len(data)
         super().data_received(data)  # a limit hit in a callback ends in send_400_response
-        if head.reading and not self.transport.is_closing():
+        if head.reading and head.head_bytes > self.head_limits.max_header_bytes and not raw.is_closing():
             try:
                 head.check_size()
             except HeadRejected as exc:
                 self._refuse(exc)
 
     def on_url(self, url: bytes) -> None:
-        try:
-            self._head.url(len(url))
-        except HeadRejected as exc:
-            self._rejected = exc
-            raise  # httptools stops parsing and raises HttpParserCallbackError
-        super().on_url(url)
+        head = self._head
+        if head.url_bytes + len(url) > self.head_limits.max_request_line:
+            try:
+                head.url(len(url))
+            except HeadRejected as exc:
+                self._rejected = exc
+                raise  # httptools stops parsing and raises HttpParserCallbackError
+        head.url_bytes += len(url)
+        self.url += url  # uvicorn's on_url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        try:
-            self._head.header()
-        except HeadRejected as exc:
-            self._rejected = exc
-            raise
-        super().on_header(name, value)
+        head = self._head
+        if head.headers >= self.head_limits.max_headers:
+            try:
+                head.header()
+            except HeadRejected as exc:
+                self._rejected = exc
+                raise
+        head.headers += 1
+        # uvicorn 0.54's on_header:
+        name = name.lower()
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        self._head.complete()
+        self._head.reading = False  # HeadGuard.complete
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:

@@ -184,7 +184,9 @@ class _Conn(asyncio.Protocol):
             # No body follows; httptools cannot know the request was HEAD. Never reuse after HEAD.
             self.complete = True
             self.keep_alive = status in (204, 304) and self._parser.should_keep_alive()
-        self._wake()
+        waiter = self._waiter  # _wake, inline: once per response
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def on_body(self, body: bytes) -> None:
         if self.complete:
@@ -203,7 +205,9 @@ class _Conn(asyncio.Protocol):
         if not self.complete:
             self.complete = True
             self.keep_alive = self._parser.should_keep_alive()
-        self._wake()
+        waiter = self._waiter  # _wake, inline: once per response
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     # -- helpers
     def small_body(self) -> bool:

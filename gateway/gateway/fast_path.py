@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
@@ -61,16 +63,13 @@ class GatewayASGI:
         scope["gateway.declared"] = route
         return True
 
-    async def serve_cycle(self, cycle: DirectCycle) -> None:
-        """Serve a request ``handles`` accepted, straight from the server's cycle: on the
-        direct path when it is a plain one (``proxy.direct``), else as ``serve``."""
+    def plans(self, scope: Scope) -> bool:
+        return scope["raw_path"].startswith(b"/svc/")  # type: ignore[no-any-return]
+
+    def plan(self, cycle: DirectCycle) -> Coroutine[Any, Any, None] | None:
+        """The direct path's coroutine for a plain ``/svc`` request (``proxy.direct``), else None."""
         core: GatewayCore | None = self._state.get("core")  # type: ignore[assignment]
-        if core is not None and "gateway.declared" not in cycle.scope:
-            direct = plan(core, self.recorder, cycle, self.max_hops)
-            if direct is not None:
-                await direct
-                return
-        await self.serve(cycle.scope, cycle.receive, cycle.send)
+        return plan(core, self.recorder, cycle, self.max_hops) if core is not None else None
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve a request ``handles`` accepted, as the outermost layer (hop limit included)."""

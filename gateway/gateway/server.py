@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any, Protocol
 
-from starlette.types import Message, Scope
+from starlette.types import Message, Receive, Scope, Send
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
 from .limits import HeadGuard, HeadLimits, HeadRejected, limit_response
@@ -86,13 +88,25 @@ class CoalescingTransport:
 
 
 class DirectApp(Protocol):
-    """Requests this app ``handles`` are served by calling ``serve_cycle`` straight from the
-    protocol with the request's cycle (scope, body, transport; ``receive`` and a leaner
-    ``send``, see ``_DirectCycle``): no middleware stack in front."""
+    """An app the protocol calls straight, with no middleware stack in front.
+
+    ``plan(cycle)``: the coroutine that serves this request by itself (it writes to the
+    cycle's transport and handles its own errors), or None. Otherwise requests it ``handles``
+    are served by ``serve`` as by an ASGI app, through ``_DirectCycle`` (a leaner ``send``);
+    the rest go to the ASGI app uvicorn was given."""
+
+    def plans(self, scope: Scope) -> bool:
+        """May ``plan`` take this request? Asked when its head is complete; ``plan`` is then
+        called once its body is (see ``_start_asgi_task``)."""
+        ...
+
+    def plan(self, cycle: Any) -> Coroutine[Any, Any, None] | None:
+        """The coroutine serving this request (its body complete) by itself, or None."""
+        ...
 
     def handles(self, scope: Scope) -> bool: ...
 
-    async def serve_cycle(self, cycle: Any) -> None: ...
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None: ...
 
 
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
@@ -110,6 +124,7 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     _head_timer: asyncio.TimerHandle | None = None
     _rejected: HeadRejected | None = None
     _raw_transport: asyncio.Transport
+    _deferred: tuple[RequestResponseCycle, Any] | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -120,6 +135,7 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         self._arm_head_timer(now + self.head_limits.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._deferred = None  # never started: nobody to answer
         super().connection_lost(exc)
         if self._ka_timer is not None:
             self._ka_timer.cancel()
@@ -182,6 +198,10 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._head.next_request()
         super().on_message_complete()
+        deferred = self._deferred
+        if deferred is not None:
+            self._deferred = None
+            self._start_direct(self.direct, *deferred)  # type: ignore[arg-type]
 
     def send_400_response(self, msg: str) -> None:
         rejected, self._rejected = self._rejected, None
@@ -232,13 +252,34 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
         direct = self.direct
-        if direct is not None and direct.handles(cycle.scope):  # type: ignore[arg-type]
+        if direct is None:
+            super()._start_asgi_task(cycle, app)
+        elif cycle.more_body and direct.plans(cycle.scope):  # type: ignore[arg-type]
+            # Called when the head is complete; the body (usually in the same packet) is not
+            # parsed yet. Start once it is: on_message_complete, or on_body past the point
+            # where uvicorn stops reading (then the general path streams it).
+            self._deferred = (cycle, app)
+        else:
+            self._start_direct(direct, cycle, app)
+
+    def _start_direct(self, direct: DirectApp, cycle: RequestResponseCycle, app: Any) -> None:
+        coroutine = direct.plan(cycle) if not cycle.more_body else None
+        if coroutine is None:
+            if not direct.handles(cycle.scope):  # type: ignore[arg-type]
+                super()._start_asgi_task(cycle, app)
+                return
             cycle.__class__ = _DirectCycle  # same state, leaner send (see _DirectCycle)
-            task = self.loop.create_task(cycle.run_direct(direct))  # type: ignore[attr-defined]
-            task.add_done_callback(self.tasks.discard)
-            self.tasks.add(task)
-            return
-        super()._start_asgi_task(cycle, app)
+            coroutine = cycle.run_direct(direct)  # type: ignore[attr-defined]
+        task = self.loop.create_task(coroutine)
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)
+
+    def on_body(self, body: bytes) -> None:
+        super().on_body(body)
+        deferred = self._deferred
+        if deferred is not None and len(deferred[0].body) > HIGH_WATER_LIMIT:
+            self._deferred = None  # uvicorn paused reading: a task must consume the body
+            self._start_direct(self.direct, *deferred)  # type: ignore[arg-type]
 
     def _ka_check(self) -> None:
         self._ka_timer = None
@@ -262,7 +303,7 @@ class _DirectCycle(RequestResponseCycle):
 
     async def run_direct(self, app: DirectApp) -> None:
         try:
-            await app.serve_cycle(self)
+            await app.serve(self.scope, self.receive, self.send)  # type: ignore[arg-type]
         except BaseException as exc:
             log.error("Exception in the proxy", exc_info=exc)
             if not self.response_started:

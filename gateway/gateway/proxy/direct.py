@@ -21,6 +21,7 @@ in ``tests/gateway/proxy/test_direct.py`` compare them.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Coroutine
 from http import HTTPStatus
@@ -35,6 +36,8 @@ from .handler import relay_streamed
 from .headers import HOP_BY_HOP, REQUEST_DROP, RESPONSE_DROP, forward_response_headers
 
 __all__ = ["DirectCycle", "plan"]
+
+log = logging.getLogger("gateway.proxy")
 
 _PREFIX = b"/svc/"
 # Request headers the scan looks at (everything else is copied as it came).
@@ -65,16 +68,19 @@ class DirectCycle(Protocol):
 
     async def send(self, message: Any) -> None: ...
 
+    async def send_500_response(self) -> None: ...
+
 
 def plan(
     core: GatewayCore, recorder: AccessRecorder, cycle: DirectCycle, max_hops: int
 ) -> Coroutine[Any, Any, None] | None:
     """The coroutine serving this request on the direct path, or None (the general path's)."""
     scope = cycle.scope
-    if cycle.more_body:
-        return None  # the body is still arriving: the general path streams it
-    service_raw, slash, tail = scope["raw_path"][5:].partition(b"/")
-    if not service_raw or b"%" in service_raw or not scope["raw_path"].startswith(_PREFIX):
+    raw_path: bytes = scope["raw_path"]
+    if not raw_path.startswith(_PREFIX) or cycle.more_body:
+        return None  # not /svc/..., or the body is still arriving (the general path streams it)
+    service_raw, slash, tail = raw_path[5:].partition(b"/")
+    if not service_raw or b"%" in service_raw:
         return None
     service = service_raw.decode("latin-1")
     if service in core.routes.rules:
@@ -185,6 +191,13 @@ async def _serve(
             await relay_streamed(cycle.send, resp, method, out_headers, service, target)
             return
         _relay(cycle, resp, method, rid)
+    except Exception:  # as uvicorn's run_asgi: a 500 if nothing was sent yet, else close
+        log.exception("proxy request failed")
+        status = 500
+        if not cycle.response_started:
+            await cycle.send_500_response()
+        else:
+            cycle.transport.close()
     finally:
         recorder.record(scope, status, time.perf_counter() - started, core)
 

@@ -138,7 +138,7 @@ class AccessRecorder:
             method = scope["method"]
             query = scope.get("query_string", b"").decode("latin-1") or None
             request_id = scope.get("gateway.request_id", "")
-            duration_ms = round(seconds * 1000, 3)
+            duration_ms = int(seconds * 1e6 + 0.5) / 1000  # round(…, 3) without its slow path
             instance = scope.get("gateway.instance")
             attempts = scope.get("gateway.attempts")
             peer = client[0] if client else None

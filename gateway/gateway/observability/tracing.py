@@ -72,6 +72,7 @@ current_trace: ContextVar[TraceContext | None] = ContextVar("gateway_trace", def
 
 
 # version-traceid-parentid-flags, lower-case hex; a version after 00 may append "-..." fields.
+_VERSION_00 = re.compile(rb"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 _TRACEPARENT = re.compile(rb"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-[^\r\n]*)?")
 
 
@@ -205,11 +206,18 @@ def propagation_lines(traceparent: bytes | None, tracestate: bytes | None) -> by
     ``tracestate`` header lines its upstream call carries (same trace, a new parent id), as
     ``begin_request`` + ``attempt_headers`` would send them; None when not traced. With an
     exporter, spans are made: use ``begin_request``."""
-    parsed = parse_traceparent(traceparent) if traceparent is not None else None
-    if parsed is None:
+    if traceparent is None:
         return None
-    trace_id, _parent, flags = parsed
-    line = b"traceparent: 00-" + trace_id + b"-" + _new_span_id() + b"-" + flags + b"\r\n"
+    if _VERSION_00.fullmatch(traceparent):  # the usual exact form: slices, no groups
+        trace_id, flags = traceparent[3:35], traceparent[53:55]
+        if trace_id == _ZERO_TRACE or traceparent[36:52] == _ZERO_SPAN:
+            return None
+    else:
+        parsed = parse_traceparent(traceparent)
+        if parsed is None:
+            return None
+        trace_id, _parent, flags = parsed
+    line = b"traceparent: 00-%b-%016x-%b\r\n" % (trace_id, random.getrandbits(64) or 1, flags)
     return line + b"tracestate: " + tracestate + b"\r\n" if tracestate else line
 
 

@@ -107,6 +107,9 @@ def plan(
             length = int(value)
         elif name == b"host":
             host = value
+        elif name == b"traceparent":
+            traceparent = value
+            traces += 1
         elif name == b"x-forwarded-for":
             xff = value
         elif name == b"x-request-id":
@@ -117,9 +120,6 @@ def plan(
                     request_id = text if text.isprintable() else ""
         elif name == HOP_HEADER:
             hops = int(value) if value.isdigit() and len(value) <= 4 else max_hops
-        elif name == b"traceparent":
-            traceparent = value
-            traces += 1
         elif name == b"tracestate":
             tracestate = value if tracestate is None else tracestate + b"," + value
         elif name == b"connection":
@@ -230,7 +230,10 @@ def _relay(cycle: DirectCycle, resp: UpstreamResponse, method: str, rid: bytes) 
 
 def _plain_connection(value: bytes) -> bool:
     """A Connection header naming nothing but hop-by-hop headers (``keep-alive``, ``close``)."""
-    return all(token.strip() in _PLAIN_TOKENS for token in value.lower().split(b","))
+    low = value.lower()
+    if low == b"keep-alive" or low == b"close":  # nearly always
+        return True
+    return all(token.strip() in _PLAIN_TOKENS for token in low.split(b","))
 
 
 def _reply(cycle: DirectCycle, status: int, body: bytes, rid: bytes) -> None:

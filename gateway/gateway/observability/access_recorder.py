@@ -142,29 +142,14 @@ class AccessRecorder:
             instance = scope.get("gateway.instance")
             attempts = scope.get("gateway.attempts")
             peer = client[0] if client else None
+            values = (
+                *(request_id, method, path, query, status, duration_ms, route),
+                *(service or None, instance, attempts, peer),
+            )
             sink = installed_handler()
             if sink is not None and sink.serves(log, level):
-                sink.write_access(
-                    level,
-                    log.name,
-                    f"{method} {path} {status}",
-                    request_id,
-                    method,
-                    path,
-                    query,
-                    status,
-                    duration_ms,
-                    route,
-                    service or None,
-                    instance,
-                    attempts,
-                    peer,
-                )
+                sink.write_access(level, log.name, f"{method} {path} {status}", values)
             else:
-                values = (
-                    *(request_id, method, path, query, status, duration_ms, route),
-                    *(service or None, instance, attempts, peer),
-                )
                 log.log(level, "%s %s %d", method, path, status, extra=dict(zip(FIELDS, values, strict=True)))
 
 

@@ -70,3 +70,23 @@ def test_timestamp_has_milliseconds_and_utc_suffix() -> None:
         and line["ts"].endswith("Z")
         and len(line["ts"]) == len("2026-11-30T14:00:00.123Z")
     )
+
+
+def test_write_access_is_write_byte_for_byte() -> None:
+    """The one-f-string line equals the generic one, for plain values and for values that
+    need JSON escaping (quotes, backslashes, controls, non-ASCII) or are left out."""
+    cases = [
+        {**FIELDS, "path": "/svc/echo/x", "query": "a=1&b=2"},
+        FIELDS,  # "é": escaped
+        {**FIELDS, "path": "/svc/echo/x", "request_id": 'r"1\\', "service": None, "instance": None},
+        {**FIELDS, "path": "/svc/echo/\x7f", "attempts": None, "client": None},
+    ]
+    for fields in cases:
+        stream = io.StringIO()
+        handler = BufferedAccessHandler(stream)
+        message = f"POST {fields['path']} 200"
+        handler.write(logging.INFO, "gateway.access", message, fields)
+        handler.write_access(logging.INFO, "gateway.access", message, tuple(fields.values()))
+        generic, direct = _lines(handler, stream)
+        assert generic.split('"level"', 1)[1] == direct.split('"level"', 1)[1]
+        assert json.loads(direct)["path"] == fields["path"]

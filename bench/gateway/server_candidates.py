@@ -8,6 +8,10 @@
 - ``own-floor``: an asyncio protocol on httptools written for this (no ASGI at all): parses
   the request and writes the fixed answer from the parser callback; the lower bound of what an
   own protocol for ``/svc`` could cost before any proxy work;
+- ``own-proxy-floor``: the same protocol proxying to the backends given after the port (pooled
+  keep-alive upstream connections, round robin, one task per request) with no feature at all:
+  no request id, log, metrics, statistics, retries, ejection, limits or header rules. The
+  lower bound of a Python proxy on asyncio + httptools on the machine at hand;
 - ``gateway-granian``: the full gateway application (the same ASGI app ``python -m gateway``
   serves) under granian instead of uvicorn (``granian`` is not a project dependency: the
   benchmark runs this with ``uv run --with granian``).
@@ -86,6 +90,107 @@ class OwnFloorProtocol(asyncio.Protocol):
             self.transport.write(HEAD + BODY)
 
 
+class _UpstreamConnection(asyncio.Protocol):
+    """One keep-alive connection to a backend; one request at a time."""
+
+    def __init__(self) -> None:
+        import httptools
+
+        self.parser = httptools.HttpResponseParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.feed_data(data)
+
+    def on_message_begin(self) -> None:
+        self.headers, self.body = [], []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+
+class OwnProxyFloorProtocol(asyncio.Protocol):
+    """Parse, forward to the next backend over a pooled connection, relay the answer."""
+
+    backends: list[tuple[str, int]] = []
+    pool: list[_UpstreamConnection] = []
+    turn = 0
+
+    def __init__(self) -> None:
+        import httptools
+
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.headers: list[bytes] = []
+        self.body: list[bytes] = []
+        self.url = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.feed_data(data)
+
+    def on_message_begin(self) -> None:
+        self.headers, self.body, self.url = [], [], b""
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() not in (b"host", b"content-length", b"connection"):
+            self.headers += (name, b": ", value, b"\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        body = b"".join(self.body)
+        method = self.parser.get_method()
+        head = b"%s %s HTTP/1.1\r\nHost: backend\r\n%scontent-length: %d\r\n\r\n" % (
+            method,
+            self.url,
+            b"".join(self.headers),
+            len(body),
+        )
+        asyncio.get_running_loop().create_task(self.forward(head + body))
+
+    async def forward(self, request: bytes) -> None:
+        cls = OwnProxyFloorProtocol
+        upstream = cls.pool.pop() if cls.pool else None
+        if upstream is None:
+            cls.turn = (cls.turn + 1) % len(cls.backends)
+            _, upstream = await asyncio.get_running_loop().create_connection(
+                _UpstreamConnection, *cls.backends[cls.turn]
+            )
+        upstream.waiter = asyncio.get_running_loop().create_future()
+        assert upstream.transport is not None
+        upstream.transport.write(request)
+        await upstream.waiter
+        cls.pool.append(upstream)
+        out = [b"HTTP/1.1 %d OK\r\n" % upstream.parser.get_status_code()]
+        for name, value in upstream.headers:
+            if name.lower() not in (b"connection", b"content-length", b"transfer-encoding"):
+                out += (name, b": ", value, b"\r\n")
+        body = b"".join(upstream.body)
+        out.append(b"content-length: %d\r\n\r\n" % len(body))
+        if self.transport is not None:
+            self.transport.write(b"".join(out) + body)
+
+
 def gateway_app() -> Any:
     """The app ``python -m gateway`` serves (fast path + hop limit), for granian's factory mode."""
     from gateway.app import create_app
@@ -116,11 +221,14 @@ def main(kind: str, port: int) -> None:
             log_level="warning",
             server_header=False,
         )
-    elif kind == "own-floor":
+    elif kind in ("own-floor", "own-proxy-floor"):
         import uvloop
 
+        protocol: Any = OwnFloorProtocol if kind == "own-floor" else OwnProxyFloorProtocol
+        OwnProxyFloorProtocol.backends = [("127.0.0.1", int(p)) for p in sys.argv[3:]]
+
         async def serve() -> None:
-            server = await asyncio.get_running_loop().create_server(OwnFloorProtocol, "127.0.0.1", port)
+            server = await asyncio.get_running_loop().create_server(protocol, "127.0.0.1", port)
             async with server:
                 await server.serve_forever()
 

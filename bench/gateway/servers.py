@@ -10,6 +10,8 @@ last core (wrk, nginx and the dev agent on the others), CPU per request from /pr
     thread, uvloop), minimal ASGI / RSGI app;
   - ``own-floor``: an own asyncio protocol on httptools, no ASGI (the lower bound for an own
     ``/svc`` protocol before any proxy work);
+  - ``own-proxy-floor``: that protocol proxying to the backends with no feature at all (the
+    lower bound of a Python proxy on asyncio + httptools here);
 - full proxy path, ``POST /svc/bench-backend/x`` with every feature on (access log at
   LOG_LEVEL info, metrics, statistics, retries, ejection, request ids):
   - ``gateway-uvicorn``: ``python -m gateway`` as shipped (plain ``/svc`` requests on the
@@ -108,7 +110,7 @@ def main() -> None:
             port=hp_port, servers="".join(f"  server b{i} 127.0.0.1:{p}\n" for i, p in enumerate(backends))
         )
     )
-    floors = ["uvicorn-floor", "own-floor"] + (
+    floors = ["uvicorn-floor", "own-floor", "own-proxy-floor"] + (
         ["granian-asgi-floor", "granian-rsgi-floor"] if has_granian else []
     )
     gateways = ["gateway-uvicorn", "gateway-general"] + (["gateway-granian"] if has_granian else [])
@@ -135,7 +137,12 @@ def main() -> None:
         for name in floors:
             proc = stack.enter_context(
                 process(
-                    [*PIN["proxy"], PY, str(HERE / "server_candidates.py"), name, str(ports[name])], name=name
+                    [
+                        *PIN["proxy"],
+                        *(PY, str(HERE / "server_candidates.py"), name, str(ports[name])),
+                        *(str(p) for p in backends),  # own-proxy-floor forwards there
+                    ],
+                    name=name,
                 )
             )
             pids[name], urls[name] = proc.pid, f"http://127.0.0.1:{ports[name]}/x"

@@ -237,8 +237,10 @@ def attempt_headers(
     """The headers of one upstream attempt: the caller's (minus any trace headers) plus this
     hop's ``traceparent``/``tracestate``. Returns ``(headers, span)``; ``span`` (exporting
     only) is ended by the caller with ``end_attempt``. Untraced: the same list, no copy."""
+    if isinstance(headers, bytes):
+        return _next_attempt_block(headers, attempt), None
     ctx = current_trace.get()
-    if ctx is None or isinstance(headers, bytes):  # joined lines carry their traceparent already
+    if ctx is None:
         return headers, None
     out = [h for h in headers if h[0] != TRACEPARENT and h[0] != TRACESTATE]
     span = None
@@ -257,6 +259,25 @@ def attempt_headers(
     if ctx.tracestate:
         out.append((TRACESTATE, ctx.tracestate))
     return out, span
+
+
+_BLOCK_TRACEPARENT = b"\r\ntraceparent: 00-"
+
+
+def _next_attempt_block(headers: bytes, attempt: int) -> bytes:
+    """Joined header lines (the direct proxy path's, ``propagation_lines`` included): the first
+    attempt sends them as they are; a later one gets a new parent id in its traceparent."""
+    if attempt == 1:
+        return headers
+    if headers.startswith(_BLOCK_TRACEPARENT[2:]):
+        at = 0
+    else:
+        at = headers.find(_BLOCK_TRACEPARENT)
+        if at < 0:
+            return headers  # not traced
+        at += 2
+    start = at + len(_BLOCK_TRACEPARENT) - 2 + 33  # past "traceparent: 00-", the trace id and "-"
+    return headers[:start] + _new_span_id() + headers[start + 16 :]
 
 
 def end_attempt(span: Any, status: int | None, error: str | None = None) -> None:

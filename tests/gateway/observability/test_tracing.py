@@ -72,3 +72,27 @@ def test_untraced_requests_send_no_trace_headers_and_copy_nothing() -> None:
         caller = [(b"accept", b"*/*")]
         out, span = attempt_headers(caller, "svc", "a:1", 1)
         assert out is caller and span is None
+
+
+def test_joined_header_lines_get_a_new_parent_id_per_retry() -> None:
+    """The direct proxy path joins its header lines once (propagation_lines); a retried
+    attempt must still carry a parent id of its own."""
+    from gateway.observability.tracing import propagation_lines
+
+    trace = propagation_lines(b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", b"a=1")
+    assert trace is not None
+    for block in (b"x-a: 1\r\n" + trace, trace + b"x-b: 2\r\n"):
+        first, _ = attempt_headers(block, "svc", "a:1", 1)
+        second, _ = attempt_headers(block, "svc", "a:2", 2)
+        assert first is block
+        assert isinstance(second, bytes) and len(second) == len(block)
+        parents = [
+            line.split(b"-")[2]
+            for line in (first, second)
+            for line in line.split(b"\r\n")
+            if line.startswith(b"traceparent")
+        ]
+        assert parents[0] != parents[1] and all(len(p) == 16 for p in parents)
+        assert second.replace(parents[1], parents[0]) == block  # nothing else changed
+    untraced = b"x-a: 1\r\n"
+    assert attempt_headers(untraced, "svc", "a:1", 2)[0] is untraced

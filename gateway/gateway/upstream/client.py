@@ -91,6 +91,7 @@ class ServiceClient:
         self.stats = stats
         self.http = Http1Client(max_idle_per_host=pool_size, ssl_context=ssl_context)
         self._latency: dict[str, Any] = {}
+        self._fixed: dict[tuple[str, str, int, bool], Instance] = {}
 
     # ---------------------------------------------------------------- lifecycle
     async def close(self) -> None:
@@ -196,7 +197,14 @@ class ServiceClient:
         HTTPS, the certificate verified for ``host``.
         """
         name = label or f"{host}:{port}"
-        inst = Instance(service=name, id=f"{host}:{port}", address=host, port=port, tls=tls)
+        key = (name, host, port, tls)
+        inst = self._fixed.get(key)
+        if inst is None:  # one Instance per fixed address (a dataclass with checks: ~1 µs to make)
+            if len(self._fixed) >= 1024:
+                self._fixed.clear()
+            inst = self._fixed[key] = Instance(
+                service=name, id=f"{host}:{port}", address=host, port=port, tls=tls
+            )
         return await self._call(
             name,
             (inst,) * attempts,

@@ -252,7 +252,7 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
         direct = self.direct
-        if direct is None:
+        if direct is None or app is not self.app:  # not the app: uvicorn's limit_concurrency 503
             super()._start_asgi_task(cycle, app)
         elif cycle.more_body and direct.plans(cycle.scope):  # type: ignore[arg-type]
             # Called when the head is complete; the body (usually in the same packet) is not

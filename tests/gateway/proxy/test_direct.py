@@ -8,7 +8,9 @@ for the requests it must leave to the general path.
 
 from __future__ import annotations
 
+import json
 import socket
+import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -187,3 +189,61 @@ def test_plan_takes_a_plain_request() -> None:
     assert coroutine is not None
     coroutine.close()  # not run: nothing to send it to
     assert cycle.scope["gateway.service"] == "web"
+
+
+def _raw(gateway_url: str, *parts: bytes, pause: float = 0.0) -> bytes:
+    """Send ``parts`` on one connection (``pause`` seconds apart), read until the server closes."""
+    host, port = gateway_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        for i, part in enumerate(parts):
+            if i and pause:
+                time.sleep(pause)
+            sock.sendall(part)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+def test_a_body_arriving_after_its_head_is_waited_for(gateways: tuple[str, str]) -> None:
+    head = (
+        b"POST /svc/web/headers/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\n"
+    )
+    data = _raw(gateways[0], head, b"hello", b" world", pause=0.2)
+    head_out, _, body = data.partition(b"\r\n\r\n")
+    assert head_out.startswith(b"HTTP/1.1 200")
+    assert json.loads(body)["body"] == "hello world"
+
+
+def test_pipelined_requests_are_answered_in_order(gateways: tuple[str, str]) -> None:
+    requests = b"".join(
+        b"GET /svc/web/headers/p%d HTTP/1.1\r\nHost: x\r\n%s\r\n"
+        % (i, b"Connection: close\r\n" if i == 2 else b"")
+        for i in range(3)
+    )
+    data = _raw(gateways[0], requests)
+    paths = [json.loads(part.split(b"\r\n\r\n", 1)[1])["path"] for part in _responses(data)]
+    assert paths == ["/headers/p0", "/headers/p1", "/headers/p2"]
+
+
+def _responses(data: bytes) -> list[bytes]:
+    """Split concatenated responses with Content-Length bodies."""
+    out = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        )
+        out.append(head + b"\r\n\r\n" + rest[:length])
+        data = rest[length:]
+    return out
+
+
+def test_a_client_leaving_before_its_body_is_complete_breaks_nothing(gateways: tuple[str, str]) -> None:
+    host, port = gateways[0].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"POST /svc/web/headers/gone HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npart")
+    r = httpx.get(f"{gateways[0]}/svc/web/status/200", timeout=5)
+    assert r.status_code == 200

@@ -129,9 +129,8 @@ def plan(
             return None
     if hops >= max_hops or length > settings.buffer_request_max or length > settings.proxy_body_max:
         return None
-    if traceparent is not None or tracestate is not None:
-        if tracer() is not None:
-            return None  # spans to export: begin_request/attempt_headers do that
+    if tracer() is not None:
+        return None  # spans to export, traced or new traces: begin_request/attempt_headers
     if not request_id:
         request_id = new_request_id()
     client = scope["client"]

@@ -145,6 +145,14 @@ def test_spans_exported_over_otlp(module_consul_url: str, upstream: None) -> Non
         assert len(nodes) == 2
         node_ids = {n.span_id.hex() for n in nodes}
         assert any(s.parent_span_id.hex() in node_ids for s in spans if s.name == "upstream attempt")
+        # Without a traceparent, an exporter starts a new trace (on every proxy path).
+        fresh = _seen(httpx.get(f"{url}/svc/traced/headers/fresh").json())
+        assert fresh[3:35] != TRACE
+
+        def fresh_names() -> set[str]:
+            return {s.name for s in _Receiver.spans if s.trace_id.hex() == fresh[3:35]}
+
+        wait_until(lambda: {"gateway request", "upstream attempt"} <= fresh_names(), 15, what="new trace")
     finally:
         gw.stop()
         server.shutdown()

@@ -24,6 +24,7 @@ from urllib.parse import unquote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import GatewayCore
+from ..discovery.instance import Instance
 from ..routing import Rejection, Route, ServiceRules
 from ..upstream import UpstreamError, UpstreamResponse
 from .headers import forward_request_headers, forward_response_headers
@@ -36,6 +37,7 @@ __all__ = [
     "proxy_declared",
     "proxy_request",
     "relay_streamed",
+    "rule_options",
     "send_json",
 ]
 
@@ -164,6 +166,24 @@ async def proxy_declared(core: GatewayCore, route: Route, scope: Scope, receive:
             core.limits.release(key)
 
 
+def rule_options(rules: ServiceRules, method: str, candidates: tuple[Instance, ...]) -> dict[str, Any]:
+    """The upstream client's options for a call under a service's traffic rules: the chosen
+    version's instances, its timeouts and attempts, and which answers and timeouts are tried
+    again. ``retry_methods`` says which methods may be tried again (after a per-try timeout or
+    a retry status); unset, the client's defaults apply (idempotent methods)."""
+    policy = rules.policy
+    methods = policy.retry_methods
+    retry_ok = method in methods if methods is not None else method in _IDEMPOTENT
+    return {
+        "candidates": candidates,
+        "timeout": policy.total_timeout,
+        "try_timeout": policy.timeout,
+        "attempts": policy.retry_attempts,
+        "idempotent": None if methods is None else retry_ok,
+        "retry_statuses": policy.retry_statuses if retry_ok else None,
+    }
+
+
 async def _reject(send: Send, rejected: Rejection, service: str, rid: list[tuple[bytes, bytes]]) -> int:
     retry_after = [(b"retry-after", str(rejected.retry_after).encode())]
     return await send_json(
@@ -253,11 +273,6 @@ async def _send_upstream(
             if not candidates:
                 detail = f"no healthy instance of service '{service}' with version '{version}'"
                 return await send_json(send, 503, {"detail": detail, "service": service}, rid)
-            policy = rules.policy
-            # retry_methods: which methods may be tried again (after a per-try timeout or a
-            # retry status); unset: the client's defaults (idempotent methods).
-            methods = policy.retry_methods
-            retry_ok = method in methods if methods is not None else method in _IDEMPOTENT
             resp = await core.client.request(
                 service,
                 method,
@@ -266,12 +281,7 @@ async def _send_upstream(
                 headers=fwd,
                 body=body,
                 stream=True,
-                candidates=candidates,
-                timeout=policy.total_timeout,
-                try_timeout=policy.timeout,
-                attempts=policy.retry_attempts,
-                idempotent=None if methods is None else retry_ok,
-                retry_statuses=policy.retry_statuses if retry_ok else None,
+                **rule_options(rules, method, candidates),
             )
     except UpstreamError as exc:
         if isinstance(exc.__cause__, _BodyTooLarge) or isinstance(exc.__context__, _BodyTooLarge):

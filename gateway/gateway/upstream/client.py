@@ -221,26 +221,43 @@ class ServiceClient:
         )
 
     async def forward(
-        self, service: str, method: str, target: str, headers: bytes, body: bytes | None
+        self,
+        service: str,
+        method: str,
+        target: str,
+        headers: bytes,
+        body: bytes | None,
+        *,
+        candidates: tuple[Instance, ...] | None = None,
+        timeout: float | None = None,
+        try_timeout: float | None = None,
+        attempts: int | None = None,
+        idempotent: bool | None = None,
+        retry_statuses: frozenset[int] | None = None,
     ) -> UpstreamResponse:
         """The proxy's call: ``request(service, method, target, headers=..., body=...,
-        stream=True)`` for a service without traffic rules, with the header lines already
-        joined (forwarding headers and hop count included, framing left to the client).
+        stream=True, ...)`` with the header lines already joined (forwarding headers and hop
+        count included, framing left to the client); the keyword options are ``request``'s.
 
         The same choice of instance, timeouts, classification and retries as ``request``, but
         the first attempt runs inline, without building an ``UpstreamRequest`` (one is made
-        only when the attempt fails): on this Python each call and object costs ~0.2 µs,
-        and the proxy path is measured per request (bench/gateway)."""
+        only when the attempt fails or its answer is retried): on this Python each call and
+        object costs ~0.2 µs, and the proxy path is measured per request (bench/gateway)."""
         instances = self._table().instances(service)
+        policy = self.balancer.policy(service, instances) if instances else None
+        if candidates is not None:
+            instances = candidates
+        instances = self.balancer.draining.filter(instances)
         if not instances:
             raise NoHealthyInstance(service, f"no healthy instance of service '{service}'")
-        policy = self.balancer.policy(service, instances)
-        instances = self.balancer.draining.filter(instances)
         healthy = self.ejector.filter(instances) or instances
         inst = healthy[0] if len(healthy) == 1 else self.balancer.pick(service, healthy, policy)
         self.balancer.inflight.begin(inst.id)
         started = time.perf_counter()
-        timeout = min(self.try_timeout, self.timeout)
+        per_try = min(try_timeout or self.try_timeout, timeout or self.timeout)
+        # body_length, guard, timeout, stream, policy, max_attempts of an UpstreamRequest made
+        # only if this attempt fails or its answer is retried (then _forwarded completes it)
+        no_stream = (None, None, None, True, policy, 1)
         try:
             raw = await self.http.request(
                 inst.address,
@@ -249,31 +266,15 @@ class ServiceClient:
                 target,
                 headers,
                 body,
-                connect_timeout=min(self.connect_timeout, timeout),
-                timeout=timeout,
+                connect_timeout=min(self.connect_timeout, per_try),
+                timeout=per_try,
                 stream=True,
                 tls=inst.tls,
             )
         except HttpError as exc:
             self._done(service, inst.id, started, False)
-            req = UpstreamRequest(
-                service,
-                instances,
-                method,
-                target,
-                target,
-                headers,  # joined lines; Http1Client takes both
-                body,
-                None,
-                None,
-                None,
-                True,
-                policy,
-                max(1, min(self.attempts, len(instances))),
-                retry_timeouts=method in _RETRY_ON_TIMEOUT,
-                started=time.monotonic() - (time.perf_counter() - started),
-            )
-            req.tried.add(inst.id)
+            req = UpstreamRequest(service, instances, method, target, target, headers, body, *no_stream)
+            self._forwarded(req, inst, started, timeout, try_timeout, attempts, idempotent, retry_statuses)
             failure = self._classify(req, inst, exc)
             if isinstance(failure, _Retryable):
                 if req.max_attempts > 1 and req.can_retry():
@@ -286,7 +287,33 @@ class ServiceClient:
             self._done(service, inst.id, started, False)
             raise
         self.ejector.success(inst.id)
+        if retry_statuses and raw.status in retry_statuses:
+            req = UpstreamRequest(service, instances, method, target, target, headers, body, *no_stream)
+            self._forwarded(req, inst, started, timeout, try_timeout, attempts, idempotent, retry_statuses)
+            retried = self._answer_retried(req, inst, raw, started, 1)
+            if retried is not None:
+                return await self._retry(req, retried)
         return self._answer(service, inst, raw, started, 1)
+
+    def _forwarded(
+        self,
+        req: UpstreamRequest,
+        tried: Instance,
+        started: float,
+        timeout: float | None,
+        try_timeout: float | None,
+        attempts: int | None,
+        idempotent: bool | None,
+        retry_statuses: frozenset[int] | None,
+    ) -> None:
+        """Complete the ``UpstreamRequest`` of a ``forward`` call whose first attempt went to
+        ``tried``: its options, as ``_call`` sets them."""
+        req.tried.add(tried.id)
+        req.started = time.monotonic() - (time.perf_counter() - started)
+        req.timeout, req.try_timeout = timeout, try_timeout
+        req.retry_statuses = retry_statuses or frozenset()
+        req.max_attempts = max(1, min(attempts or self.attempts, len(req.instances)))
+        req.retry_timeouts = req.method in _RETRY_ON_TIMEOUT if idempotent is None else idempotent
 
     # ---------------------------------------------------------------- internals
     async def _call(
@@ -441,16 +468,28 @@ class ServiceClient:
         if span is not None:
             end_attempt(span, raw.status)
         self.ejector.success(inst.id)
-        if req.retry_statuses and raw.status in req.retry_statuses and self._status_retry(req, attempt_no):
-            raw.release()
-            self._done(req.service, inst.id, started, False)
-            where = f"{inst.address}:{inst.port}"
-            raise _Retryable(
-                UpstreamUnavailable(
-                    req.service, f"'{req.service}' instance {where} answered {raw.status}", instance=where
-                )
-            )
+        if req.retry_statuses and raw.status in req.retry_statuses:
+            retried = self._answer_retried(req, inst, raw, started, attempt_no)
+            if retried is not None:
+                raise retried
         return self._answer(req.service, inst, raw, started, attempt_no)
+
+    def _answer_retried(
+        self, req: UpstreamRequest, inst: Instance, raw: RawResponse, started: float, attempt_no: int
+    ) -> _Retryable | None:
+        """An answer with one of ``req.retry_statuses``: when another attempt may follow, it is
+        dropped (connection released, attempt counted as failed) and the ``_Retryable`` to go on
+        with is returned; None: the answer is the call's."""
+        if not self._status_retry(req, attempt_no):
+            return None
+        raw.release()
+        self._done(req.service, inst.id, started, False)
+        where = f"{inst.address}:{inst.port}"
+        return _Retryable(
+            UpstreamUnavailable(
+                req.service, f"'{req.service}' instance {where} answered {raw.status}", instance=where
+            )
+        )
 
     def _answer(
         self, service: str, inst: Instance, raw: RawResponse, started: float, attempt_no: int

@@ -4,8 +4,9 @@
 access log, metrics included) and hands everything else to the FastAPI app. Measured with
 py-spy under wrk, this skips FastAPI's and Starlette's per-request entry work (app call,
 telemetry check, error middleware, a ``send`` wrapper), a noticeable share of the proxy's
-CPU per request. ``create_app`` alone still serves ``/svc/...`` correctly (through the same handler as a
-middleware), just a little slower.
+CPU per request. ``create_app`` alone still serves ``/svc/...`` correctly (through the same
+handler as a middleware), just a little slower; ``python -m gateway`` also gives plain
+``/svc`` requests the direct path (``proxy/direct.py``).
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ log = logging.getLogger("gateway.proxy")
 
 class GatewayASGI:
     """The gateway's ASGI application: the proxy for ``/svc/...`` and declared routes, FastAPI
-    for the rest. The HTTP server (``gateway.server``) may also call ``handles`` and ``serve``
-    directly for proxied requests, skipping the ASGI layers in front (the hop limit is then
-    checked here)."""
+    for the rest. It is also the server's ``DirectApp`` (``gateway.server``): ``plan`` gives
+    the direct path's coroutine for a plain ``/svc`` request (``proxy.direct``), and
+    ``handles``/``serve`` serve other proxied requests without the ASGI layers in front (the
+    hop limit is then checked here)."""
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app

@@ -20,7 +20,6 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from .core import GatewayCore
-from .limits.hops import enter_request, send_loop_detected
 from .observability.access_recorder import AccessRecorder
 from .proxy.direct import DirectCycle, plan
 from .proxy.handler import PREFIX, declared_route, proxy_declared, proxy_request, send_json
@@ -35,15 +34,13 @@ log = logging.getLogger("gateway.proxy")
 class GatewayASGI:
     """The gateway's ASGI application: the proxy for ``/svc/...`` and declared routes, FastAPI
     for the rest. It is also the server's ``DirectApp`` (``gateway.server``): ``plan`` gives
-    the direct path's coroutine for a plain ``/svc`` request (``proxy.direct``), and
-    ``handles``/``serve`` serve other proxied requests without the ASGI layers in front (the
-    hop limit is then checked here)."""
+    the direct path's coroutine for a plain ``/svc`` request (``proxy.direct``)."""
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         settings: GatewaySettings = app.state.settings
         self.recorder = AccessRecorder(settings, app_ref=app)
-        self.max_hops = settings.gateway_max_hops
+        self.max_hops = settings.gateway_max_hops  # for the direct path (HopLimit is outside)
         # The dict behind ``app.state``: State.__getattr__ costs ~0.8 µs a call, a dict get ~0.05.
         self._state: dict[str, object] = app.state._state
 
@@ -51,11 +48,11 @@ class GatewayASGI:
         if scope["type"] != "http" or not self.handles(scope):
             await self.app(scope, receive, send)
             return
-        await self._proxy(scope, send, receive)
+        await self._proxy(scope, receive, send)
 
     def handles(self, scope: Scope) -> bool:
         """Is this HTTP request proxied (``/svc/...`` or a service-declared route)? A declared
-        route found is kept in the scope for ``serve``."""
+        route found is kept in the scope for ``_proxy``."""
         if scope["path"].startswith(PREFIX):
             return True
         core: GatewayCore | None = self._state.get("core")  # type: ignore[assignment]
@@ -73,15 +70,7 @@ class GatewayASGI:
         core: GatewayCore | None = self._state.get("core")  # type: ignore[assignment]
         return plan(core, self.recorder, cycle, self.max_hops) if core is not None else None
 
-    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve a request ``handles`` accepted, as the outermost layer (hop limit included)."""
-        refused = enter_request(scope["headers"], self.max_hops)
-        if refused is not None:
-            await send_loop_detected(send, refused)
-            return
-        await self._proxy(scope, send, receive)
-
-    async def _proxy(self, scope: Scope, send: Send, receive: Receive) -> None:
+    async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
         core: GatewayCore | None = self._state.get("core")  # type: ignore[assignment]
         route: Route | None = scope.get("gateway.declared")
         started = time.perf_counter()

@@ -15,19 +15,17 @@ also closes connections that never send anything). Everything else is uvicorn's 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Scope
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from .limits import HeadGuard, HeadLimits, HeadRejected, limit_response
 
 __all__ = ["CoalescingHttpToolsProtocol", "CoalescingTransport", "DirectApp", "protocol_with_limits"]
 
-log = logging.getLogger("gateway.server")
 
 _FLUSH_AT = 64 * 1024
 _TIMER_SLACK = 0.001  # uvloop timers have millisecond resolution and may fire that much early
@@ -88,12 +86,8 @@ class CoalescingTransport:
 
 
 class DirectApp(Protocol):
-    """An app the protocol calls straight, with no middleware stack in front.
-
-    ``plan(cycle)``: the coroutine that serves this request by itself (it writes to the
-    cycle's transport and handles its own errors), or None. Otherwise requests it ``handles``
-    are served by ``serve`` as by an ASGI app, through ``_DirectCycle`` (a leaner ``send``);
-    the rest go to the ASGI app uvicorn was given."""
+    """An app the protocol calls straight for the requests it takes (``plans`` and ``plan``);
+    every other request goes to the ASGI app uvicorn was given."""
 
     def plans(self, scope: Scope) -> bool:
         """May ``plan`` take this request? Asked when its head is complete; ``plan`` is then
@@ -101,12 +95,9 @@ class DirectApp(Protocol):
         ...
 
     def plan(self, cycle: Any) -> Coroutine[Any, Any, None] | None:
-        """The coroutine serving this request (its body complete) by itself, or None."""
+        """The coroutine serving this request (its body complete) by itself, writing to the
+        cycle's transport and answering its own errors; None: the ASGI app serves it."""
         ...
-
-    def handles(self, scope: Scope) -> bool: ...
-
-    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None: ...
 
 
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
@@ -265,11 +256,8 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     def _start_direct(self, direct: DirectApp, cycle: RequestResponseCycle, app: Any) -> None:
         coroutine = direct.plan(cycle) if not cycle.more_body else None
         if coroutine is None:
-            if not direct.handles(cycle.scope):  # type: ignore[arg-type]
-                super()._start_asgi_task(cycle, app)
-                return
-            cycle.__class__ = _DirectCycle  # same state, leaner send (see _DirectCycle)
-            coroutine = cycle.run_direct(direct)  # type: ignore[attr-defined]
+            super()._start_asgi_task(cycle, app)
+            return
         task = self.loop.create_task(coroutine)
         task.add_done_callback(self.tasks.discard)
         self.tasks.add(task)
@@ -292,103 +280,10 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
             self._ka_timer = self.loop.call_at(due, self._ka_check)
 
 
-class _DirectCycle(RequestResponseCycle):
-    """uvicorn's request/response cycle for a request a ``DirectApp`` serves.
-
-    ``run_direct`` is ``run_asgi`` calling ``app.serve``. ``send`` is uvicorn's ``send``
-    without its per-header regular expressions and its access-log check (uvicorn's access log
-    is off; the gateway logs requests itself): every header here was parsed by httptools from
-    an upstream answer (which rejects CR/LF inside a field) or written by the gateway.
-    """
-
-    async def run_direct(self, app: DirectApp) -> None:
-        try:
-            await app.serve(self.scope, self.receive, self.send)  # type: ignore[arg-type]
-        except BaseException as exc:
-            log.error("Exception in the proxy", exc_info=exc)
-            if not self.response_started:
-                await self.send_500_response()
-            else:
-                self.transport.close()
-        else:
-            if not self.response_started and not self.disconnected:
-                log.error("the proxy returned without starting a response")
-                await self.send_500_response()
-            elif not self.response_complete and not self.disconnected:
-                log.error("the proxy returned without completing its response")
-                self.transport.close()
-        finally:
-            self.on_response = lambda: None
-
-    async def send(self, message: Message) -> None:  # type: ignore[override]
-        if self.flow.write_paused and not self.disconnected:
-            await self.flow.drain()
-        if self.disconnected:
-            return
-        if not self.response_started:
-            if message["type"] != "http.response.start":
-                raise RuntimeError(f"expected 'http.response.start', got {message['type']!r}")
-            self.response_started = True
-            self.waiting_for_100_continue = False
-            status = message["status"]
-            content = [STATUS_LINE[status]]
-            has_close = False
-            for name, value in self.default_headers:  # Date (and Server, when configured)
-                content += (name, b": ", value, b"\r\n")
-            for name, value in message.get("headers", ()):
-                name = name.lower()
-                if name == b"content-length" and self.chunked_encoding is None:
-                    self.expected_content_length = int(value)
-                    self.chunked_encoding = False
-                elif name == b"transfer-encoding" and value.lower() == b"chunked":
-                    self.expected_content_length = 0
-                    self.chunked_encoding = True
-                elif name == b"connection":
-                    if b"close" in [token.strip() for token in value.lower().split(b",")]:
-                        self.keep_alive = False
-                        has_close = True
-                content += (name, b": ", value, b"\r\n")
-            if not self.keep_alive and not has_close:
-                content.append(b"connection: close\r\n")
-            if self.chunked_encoding is None and self.scope["method"] != "HEAD" and status not in (204, 304):
-                self.chunked_encoding = True
-                content.append(b"transfer-encoding: chunked\r\n")
-            content.append(b"\r\n")
-            self.transport.write(b"".join(content))
-            return
-        if self.response_complete:
-            raise RuntimeError(f"unexpected {message['type']!r} after the response was completed")
-        if message["type"] != "http.response.body":
-            raise RuntimeError(f"expected 'http.response.body', got {message['type']!r}")
-        body = message.get("body", b"")
-        more_body = message.get("more_body", False)
-        if self.scope["method"] == "HEAD":
-            self.expected_content_length = 0
-        elif self.chunked_encoding:
-            if body:
-                self.transport.write(b"%x\r\n%b\r\n" % (len(body), body))
-            if not more_body:
-                self.transport.write(b"0\r\n\r\n")
-        else:
-            if len(body) > self.expected_content_length:
-                raise RuntimeError("response content longer than Content-Length")
-            self.expected_content_length -= len(body)
-            if body:
-                self.transport.write(body)
-        if not more_body:
-            if self.expected_content_length != 0:
-                raise RuntimeError("response content shorter than Content-Length")
-            self.response_complete = True
-            self.message_event.set()
-            if not self.keep_alive:
-                self.transport.close()
-            self.on_response()
-
-
 def protocol_with_limits(
     limits: HeadLimits, direct: DirectApp | None = None
 ) -> type[CoalescingHttpToolsProtocol]:
     """The protocol class uvicorn instantiates, with these head limits; requests ``direct``
-    handles are served by it straight from the protocol."""
+    plans are served by it straight from the protocol."""
     attrs = {"head_limits": limits, "direct": direct}
     return type("LimitedHttpToolsProtocol", (CoalescingHttpToolsProtocol,), attrs)

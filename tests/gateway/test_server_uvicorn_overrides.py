@@ -9,9 +9,9 @@ import hashlib
 import inspect
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from gateway.server import CoalescingHttpToolsProtocol, _DirectCycle
+from gateway.server import CoalescingHttpToolsProtocol
 
 WRITTEN_AGAINST = "0.54.0"
 # sha256 of inspect.getsource(HttpToolsProtocol.<name>), first 16 hex digits.
@@ -33,17 +33,8 @@ UPSTREAM_SOURCE = {
 }
 
 
-# The same for the request/response cycle: server._DirectCycle's send is uvicorn's send
-# without the header regexes; run_direct follows run_asgi; receive is inherited as it is.
-CYCLE_SOURCE = {
-    "send": "abdd8601b326a8da",
-    "run_asgi": "0f33f2449a444bc2",
-    "receive": "8124ae006be71184",
-}
-
-
-def source_hash(name: str, cls: type = HttpToolsProtocol) -> str:
-    return hashlib.sha256(inspect.getsource(getattr(cls, name)).encode()).hexdigest()[:16]
+def source_hash(name: str) -> str:
+    return hashlib.sha256(inspect.getsource(getattr(HttpToolsProtocol, name)).encode()).hexdigest()[:16]
 
 
 def test_uvicorn_is_the_pinned_version() -> None:
@@ -66,16 +57,4 @@ def test_overridden_uvicorn_code_is_unchanged() -> None:
     assert not changed, (
         f"uvicorn {uvicorn.__version__} changed HttpToolsProtocol.{', '.join(changed)}: "
         "re-read them against gateway/gateway/server.py, then update the pin and these hashes"
-    )
-
-
-def test_the_direct_cycle_follows_uvicorns_cycle() -> None:
-    overridden = {name for name, value in vars(_DirectCycle).items() if callable(value)}
-    assert overridden - {"run_direct"} <= set(CYCLE_SOURCE)
-    changed = sorted(
-        n for n, digest in CYCLE_SOURCE.items() if source_hash(n, RequestResponseCycle) != digest
-    )
-    assert not changed, (
-        f"uvicorn {uvicorn.__version__} changed RequestResponseCycle.{', '.join(changed)}: "
-        "re-read them against gateway/gateway/server.py (_DirectCycle), then update the hashes"
     )

@@ -7,7 +7,7 @@ server protocol (``gateway.server``); body and JSON limits by the buffered route
 
 from .body import BodyLimitMiddleware
 from .head import HeadGuard, HeadLimits, HeadRejected, limit_response
-from .hops import HOP_HEADER, HopLimit, enter_request, outgoing_hops, send_loop_detected
+from .hops import HOP_HEADER, HopLimit, outgoing_hops
 from .settings import LimitSettings
 
 __all__ = [
@@ -19,7 +19,5 @@ __all__ = [
     "HopLimit",
     "LimitSettings",
     "limit_response",
-    "enter_request",
     "outgoing_hops",
-    "send_loop_detected",
 ]

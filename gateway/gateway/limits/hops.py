@@ -15,7 +15,7 @@ from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["HOP_HEADER", "HopLimit", "enter_request", "hop_count", "outgoing_hops", "send_loop_detected"]
+__all__ = ["HOP_HEADER", "HopLimit", "hop_value", "outgoing_hops"]
 
 HOP_HEADER = b"x-gateway-hops"
 _outgoing: ContextVar[bytes | None] = ContextVar("gateway_outgoing_hops", default=None)
@@ -27,24 +27,10 @@ def outgoing_hops() -> bytes | None:
     return _outgoing.get()
 
 
-def hop_count(headers: list[tuple[bytes, bytes]], max_hops: int) -> int:
-    """The count the request arrived with (0 without the header; garbage counts as
-    ``max_hops``: only the gateway writes this header)."""
-    for name, value in headers:
-        if name == HOP_HEADER:
-            return int(value) if value.isdigit() and len(value) <= 4 else max_hops
-    return 0
-
-
-def enter_request(headers: list[tuple[bytes, bytes]], max_hops: int) -> bytes | None:
-    """Start serving a request: None when it may go on (its outgoing count is now current),
-    else the 508 response body to send."""
-    hops = hop_count(headers, max_hops)
-    if hops >= max_hops:
-        detail = f"loop detected: the request passed the gateway {hops} times (max {max_hops})"
-        return json.dumps({"detail": detail}).encode()
-    _outgoing.set(str(hops + 1).encode())
-    return None
+def hop_value(value: bytes, max_hops: int) -> int:
+    """The count an ``X-Gateway-Hops`` value says. Garbage counts as "too many": only the
+    gateway writes this header."""
+    return int(value) if value.isdigit() and len(value) <= 4 else max_hops
 
 
 class HopLimit:
@@ -54,14 +40,25 @@ class HopLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            refused = enter_request(scope["headers"], self.max_hops)
-            if refused is not None:
-                await send_loop_detected(send, refused)
+            hops = 0
+            for name, value in scope["headers"]:
+                if name == HOP_HEADER:
+                    hops = hop_value(value, self.max_hops)
+                    break
+            if hops >= self.max_hops:
+                detail = f"loop detected: the request passed the gateway {hops} times (max {self.max_hops})"
+                body = json.dumps({"detail": detail}).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 508,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
                 return
+            _outgoing.set(str(hops + 1).encode())
         await self.app(scope, receive, send)
-
-
-async def send_loop_detected(send: Send, body: bytes) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 508, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

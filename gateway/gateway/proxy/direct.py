@@ -30,7 +30,7 @@ from http import HTTPStatus
 from typing import Any, Protocol
 
 from ..core import GatewayCore
-from ..limits.hops import HOP_HEADER
+from ..limits.hops import HOP_HEADER, hop_value
 from ..observability.access_recorder import AccessRecorder, new_request_id
 from ..observability.tracing import propagation_lines, tracer
 from ..upstream import UpstreamError, UpstreamResponse
@@ -102,7 +102,7 @@ def plan(
     seen_id = False
     host = b""
     xff = b""
-    hops = 0
+    hops = -1  # no X-Gateway-Hops yet
     traceparent: bytes | None = None
     traces = 0
     tracestate: bytes | None = None
@@ -129,7 +129,8 @@ def plan(
                     text = value.decode()
                     request_id = text if text.isprintable() else ""
         elif name == HOP_HEADER:
-            hops = int(value) if value.isdigit() and len(value) <= 4 else max_hops
+            if hops < 0:  # the first one counts, as in HopLimit
+                hops = hop_value(value, max_hops)
         elif name == b"tracestate":
             tracestate = value if tracestate is None else tracestate + b"," + value
         elif name == b"connection":
@@ -137,6 +138,7 @@ def plan(
                 return None  # it names more headers to drop: the general path's rule
         elif name == b"transfer-encoding" or name == b"expect" or name == b"upgrade":
             return None
+    hops = max(hops, 0)
     if hops >= max_hops or length > settings.buffer_request_max or length > settings.proxy_body_max:
         return None
     if tracer() is not None:

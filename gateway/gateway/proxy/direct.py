@@ -26,8 +26,9 @@ import json
 import logging
 import time
 from collections.abc import Coroutine
-from http import HTTPStatus
 from typing import Any, Protocol
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from ..core import GatewayCore
 from ..limits.hops import HOP_HEADER, hop_value
@@ -48,6 +49,7 @@ _SPECIAL = REQUEST_DROP | {b"content-length", b"x-forwarded-for", HOP_HEADER}
 _PLAIN_TOKENS = HOP_BY_HOP | {b"close", b""}
 _MAX_ID = 128
 _NO_BODY_STATUS = (204, 304)
+_NO_RULES: dict[str, Any] = {}  # ServiceClient.forward's defaults: no traffic rules
 
 
 class DirectCycle(Protocol):
@@ -85,7 +87,7 @@ def plan(
     if not service_raw or b"%" in service_raw:
         return None
     service = service_raw.decode("latin-1")
-    options: dict[str, Any] | None = None
+    options = _NO_RULES
     rules = core.routes.rules.get(service)
     if rules is not None:
         policy = rules.policy
@@ -181,7 +183,7 @@ async def _serve(
     headers: bytes,
     body: bytes | None,
     rid: bytes,
-    options: dict[str, Any] | None,
+    options: dict[str, Any],
 ) -> None:
     started = time.perf_counter()
     scope = cycle.scope
@@ -189,10 +191,7 @@ async def _serve(
     status = 500
     try:
         try:
-            if options is None:
-                resp = await core.client.forward(service, method, target, headers, body)
-            else:  # the service's traffic rules (rule_options)
-                resp = await core.client.forward(service, method, target, headers, body, **options)
+            resp = await core.client.forward(service, method, target, headers, body, **options)
         except UpstreamError as exc:
             status = exc.status_code
             _reply(cycle, status, json.dumps(exc.to_body()).encode(), rid)
@@ -220,7 +219,7 @@ async def _serve(
 def _relay(cycle: DirectCycle, resp: UpstreamResponse, method: str, rid: bytes) -> None:
     """Write a response that arrived whole: head and body in one write."""
     status = resp.status
-    head = [_STATUS_LINES.get(status) or _status_line(status)]
+    head = [_status_line(status)]
     drop = RESPONSE_DROP
     length = False
     for name, value in resp.raw_headers:
@@ -275,11 +274,6 @@ def _finish(cycle: DirectCycle, head: list[bytes], rid: bytes, body: bytes) -> N
 
 
 def _status_line(status: int) -> bytes:
-    try:
-        reason = HTTPStatus(status).phrase.encode()
-    except ValueError:
-        reason = b""
-    return b"HTTP/1.1 %d %s\r\n" % (status, reason)
-
-
-_STATUS_LINES = {status: _status_line(status) for status in range(100, 600)}
+    """uvicorn's status line (the one its ``send`` writes); an upstream may also answer with
+    a code outside 100-599, which httptools parses."""
+    return STATUS_LINE.get(status) or b"HTTP/1.1 %d \r\n" % status

@@ -43,6 +43,8 @@ log = logging.getLogger("gateway.upstream")
 Body = bytes | AsyncIterable[bytes] | None
 HeaderInput = Mapping[str, str] | Sequence[tuple[str, str]] | Sequence[tuple[bytes, bytes]] | None
 InstanceFilter = Callable[[Instance], bool]
+# A call's timeout, try_timeout, attempts, idempotent and retry_statuses (see ``request``).
+_CallOptions = tuple[float | None, float | None, int | None, bool | None, frozenset[int] | None]
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # Methods whose per-try timeout is retried elsewhere by default (safe and cheap to repeat).
@@ -255,9 +257,7 @@ class ServiceClient:
         self.balancer.inflight.begin(inst.id)
         started = time.perf_counter()
         per_try = min(try_timeout or self.try_timeout, timeout or self.timeout)
-        # body_length, guard, timeout, stream, policy, max_attempts of an UpstreamRequest made
-        # only if this attempt fails or its answer is retried (then _forwarded completes it)
-        no_stream = (None, None, None, True, policy, 1)
+        options = (timeout, try_timeout, attempts, idempotent, retry_statuses)
         try:
             raw = await self.http.request(
                 inst.address,
@@ -273,8 +273,9 @@ class ServiceClient:
             )
         except HttpError as exc:
             self._done(service, inst.id, started, False)
-            req = UpstreamRequest(service, instances, method, target, target, headers, body, *no_stream)
-            self._forwarded(req, inst, started, timeout, try_timeout, attempts, idempotent, retry_statuses)
+            req = self._forwarded(
+                service, instances, method, target, headers, body, policy, options, inst, started
+            )
             failure = self._classify(req, inst, exc)
             if isinstance(failure, _Retryable):
                 if req.max_attempts > 1 and req.can_retry():
@@ -288,8 +289,9 @@ class ServiceClient:
             raise
         self.ejector.success(inst.id)
         if retry_statuses and raw.status in retry_statuses:
-            req = UpstreamRequest(service, instances, method, target, target, headers, body, *no_stream)
-            self._forwarded(req, inst, started, timeout, try_timeout, attempts, idempotent, retry_statuses)
+            req = self._forwarded(
+                service, instances, method, target, headers, body, policy, options, inst, started
+            )
             retried = self._answer_retried(req, inst, raw, started, 1)
             if retried is not None:
                 return await self._retry(req, retried)
@@ -297,23 +299,80 @@ class ServiceClient:
 
     def _forwarded(
         self,
-        req: UpstreamRequest,
+        service: str,
+        instances: tuple[Instance, ...],
+        method: str,
+        target: str,
+        headers: bytes,
+        body: bytes | None,
+        policy: str | None,
+        options: _CallOptions,
         tried: Instance,
         started: float,
-        timeout: float | None,
-        try_timeout: float | None,
-        attempts: int | None,
-        idempotent: bool | None,
-        retry_statuses: frozenset[int] | None,
-    ) -> None:
-        """Complete the ``UpstreamRequest`` of a ``forward`` call whose first attempt went to
-        ``tried``: its options, as ``_call`` sets them."""
+    ) -> UpstreamRequest:
+        """The ``UpstreamRequest`` of a ``forward`` call whose first attempt went to ``tried``
+        (``started`` by ``time.perf_counter``), for the attempts after it."""
+        req = self._upstream_request(
+            service,
+            instances,
+            method,
+            target,
+            target,
+            headers,  # joined lines; Http1Client takes both
+            body,
+            None,
+            None,
+            True,
+            policy,
+            options,
+            started=time.monotonic() - (time.perf_counter() - started),
+        )
         req.tried.add(tried.id)
-        req.started = time.monotonic() - (time.perf_counter() - started)
-        req.timeout, req.try_timeout = timeout, try_timeout
-        req.retry_statuses = retry_statuses or frozenset()
-        req.max_attempts = max(1, min(attempts or self.attempts, len(req.instances)))
-        req.retry_timeouts = req.method in _RETRY_ON_TIMEOUT if idempotent is None else idempotent
+        return req
+
+    def _upstream_request(
+        self,
+        service: str,
+        instances: tuple[Instance, ...],
+        method: str,
+        path: str,
+        target: str,
+        headers: list[tuple[bytes, bytes]] | bytes,
+        body: Any,
+        body_length: int | None,
+        guard: ReplayGuard | None,
+        stream: bool,
+        policy: str | None,
+        options: _CallOptions,
+        *,
+        same_target_ok: bool = False,
+        started: float | None = None,
+    ) -> UpstreamRequest:
+        """One call's ``UpstreamRequest``: the caller's options (total and per-try timeout,
+        attempts, idempotence, retried statuses) turned into what the attempts read."""
+        timeout, try_timeout, attempts, idempotent, retry_statuses = options
+        return UpstreamRequest(
+            service,
+            instances,
+            method,
+            path,
+            target,
+            headers,
+            body,
+            body_length,
+            guard,
+            timeout,
+            stream,
+            policy,
+            max(1, min(attempts or self.attempts, len(instances))),
+            same_target_ok,
+            # a fixed address has nowhere else to go: its timeouts are final
+            retry_timeouts=not same_target_ok
+            and ((method in _RETRY_ON_TIMEOUT) if idempotent is None else idempotent),
+            started=time.monotonic() if started is None else started,
+            try_timeout=try_timeout,
+            retry_statuses=retry_statuses or frozenset(),
+        )
 
     # ---------------------------------------------------------------- internals
     async def _call(
@@ -338,7 +397,7 @@ class ServiceClient:
         qs = _encode_query(query)
         hdrs, declared_length = _prepare_headers(headers)
         guard = ReplayGuard(body) if body is not None and not isinstance(body, bytes) else None
-        req = UpstreamRequest(
+        req = self._upstream_request(
             service,
             instances,
             method.upper(),
@@ -348,17 +407,10 @@ class ServiceClient:
             guard if guard is not None else body,
             declared_length if guard is not None else None,
             guard,
-            timeout,
             stream,
             policy,
-            max(1, min(attempts or self.attempts, len(instances))),
-            same_target_ok,
-            # a fixed address has nowhere else to go: its timeouts are final
-            retry_timeouts=not same_target_ok
-            and ((method.upper() in _RETRY_ON_TIMEOUT) if idempotent is None else idempotent),
-            started=time.monotonic(),
-            try_timeout=try_timeout,
-            retry_statuses=retry_statuses or frozenset(),
+            (timeout, try_timeout, attempts, idempotent, retry_statuses),
+            same_target_ok=same_target_ok,
         )
         # The first attempt has no closure and no retry machinery: a closure here would turn
         # locals into cells on every request, retried or not (py-spy showed it).

@@ -517,7 +517,7 @@ class Http1Client:
         conn.active = True
         parts = [method.encode(), b" ", target.encode("latin-1"), b" HTTP/1.1\r\nHost: ", conn.host_header]
         if isinstance(headers, bytes):
-            parts.append(headers)  # already "name: value\r\n" lines (HeaderBlock)
+            parts.append(headers)  # already "name: value\r\n" lines (ServiceClient.forward)
         else:
             for name, value in headers:
                 parts += (name, b": ", value, b"\r\n")

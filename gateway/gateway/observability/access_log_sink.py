@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import re
 import sys
 import time
@@ -38,33 +37,13 @@ _FIELDS = (
 
 
 FIELDS = _FIELDS
-_KEYS = tuple(f', "{key}": ' for key in _FIELDS)
 # Printable ASCII but '"' and '\\': JSON strings that need no escaping.
 _PLAIN = re.compile(r"[ !#-\[\]-~]*").fullmatch
 _LEVEL_NAMES = {level: logging.getLevelName(level).lower() for level in (10, 20, 30, 40, 50)}
 
 
-def _level(level: int) -> str:
-    return logging.getLevelName(level).lower()
-
-
-def _tail(values: tuple[Any, ...]) -> str:
-    return "".join(
-        [key + _json(value) for key, value in zip(_KEYS, values, strict=True) if value is not None]
-    )
-
-
-def _json(value: Any) -> str:
-    """``json.dumps(value, default=str)``, without its machinery for the usual values."""
-    kind = type(value)
-    if kind is str:
-        if _PLAIN(value):
-            return f'"{value}"'
-    elif kind is int:
-        return str(value)
-    elif kind is float and math.isfinite(value):
-        return repr(value)
-    return json.dumps(value, default=str)
+def _level_name(level: int) -> str:
+    return _LEVEL_NAMES.get(level) or logging.getLevelName(level).lower()
 
 
 class BufferedAccessHandler(logging.Handler):
@@ -118,8 +97,17 @@ class BufferedAccessHandler(logging.Handler):
 
     def write_values(self, level: int, logger_name: str, message: str, values: tuple[Any, ...]) -> None:
         """``write`` with the fields' values in ``FIELDS`` order (None: left out)."""
+        payload: dict[str, Any] = {
+            "ts": self._timestamp(),
+            "level": _level_name(level),
+            "logger": logger_name,
+            "msg": message,
+        }
+        for key, value in zip(_FIELDS, values, strict=True):
+            if value is not None:
+                payload[key] = value
         try:
-            line = f"{self._head(level, logger_name, message)}{_tail(values)}}}\n"
+            line = json.dumps(payload, default=str) + "\n"
         except Exception:  # as handleError would: report, never raise into the request
             sys.stderr.write(f"access log line failed for {message!r}\n")
             return
@@ -152,23 +140,20 @@ class BufferedAccessHandler(logging.Handler):
         tries = "" if attempts is None else ', "attempts": ' + str(attempts)
         peer = "" if client is None else ', "client": "' + client + '"'
         self._append(
-            f'{self._start(level)}"logger": "{logger_name}", "msg": "{message}", '
+            f'{{"ts": "{self._timestamp()}", "level": "{_level_name(level)}", '
+            f'"logger": "{logger_name}", "msg": "{message}", '
             f'"request_id": "{request_id}", "method": "{method}", "path": "{path}"{q}, "status": {status}, '
             f'"duration_ms": {duration_ms!r}, "route": "{route}"{svc}{inst}{tries}{peer}}}\n'
         )
 
-    def _head(self, level: int, logger_name: str, message: str) -> str:
-        return f'{self._start(level)}"logger": {_json(logger_name)}, "msg": {_json(message)}'
-
-    def _start(self, level: int) -> str:
-        """A line's beginning: ``{"ts": "…", "level": "…", `` (strftime once per second)."""
+    def _timestamp(self) -> str:
+        """Now, as ``base_fields`` writes it (strftime once per second)."""
         now = time.time()
         second = int(now)
         if second != self._second:
             self._second = second
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
-        name = _LEVEL_NAMES.get(level) or _level(level)
-        return f'{{"ts": "{self._stamp}.{int((now - second) * 1000):03d}Z", "level": "{name}", '
+        return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
 
     def _append(self, line: str) -> None:
         self._lines.append(line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -42,7 +43,10 @@ class _HistogramChild:
         self.sum += value
 
 
-class _Labelled(Collector):
+_Child = TypeVar("_Child", "_CounterChild", "_HistogramChild")
+
+
+class _Labelled(Collector, Generic[_Child]):
     """The per-request metrics, made for the proxy path: one child per label set, kept like
     prometheus_client's (``labels(...)`` once, then ``inc``/``observe``), but an ``observe``
     is one ``bisect`` and two additions instead of prometheus_client's loop over the buckets
@@ -54,31 +58,32 @@ class _Labelled(Collector):
         self.name = name
         self.documentation = documentation
         self.labelnames = tuple(labelnames)
-        self._children: dict[tuple[str, ...], object] = {}
+        self._children: dict[tuple[str, ...], _Child] = {}
         registry.register(self)
 
-    def _created(self, metric: Metric, key: tuple[str, ...], created: float) -> None:
-        labels = dict(zip(self.labelnames, key, strict=True))
-        metric.samples.append(Sample(f"{self.name}_created", labels, created))
-
-
-class RequestCounter(_Labelled):
-    def labels(self, *values: str) -> _CounterChild:
+    def labels(self, *values: str) -> _Child:
         key = tuple(str(v) for v in values)
         child = self._children.get(key)
         if child is None:
-            child = self._children[key] = _CounterChild()
-        return child  # type: ignore[return-value]
+            child = self._children[key] = self._new_child()
+        return child
+
+    def _new_child(self) -> _Child:
+        raise NotImplementedError
+
+
+class RequestCounter(_Labelled[_CounterChild]):
+    def _new_child(self) -> _CounterChild:
+        return _CounterChild()
 
     def collect(self) -> Iterator[Metric]:
         family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
         for key, child in list(self._children.items()):
-            assert isinstance(child, _CounterChild)
             family.add_metric(list(key), child.value, created=child.created)
         yield family
 
 
-class RequestHistogram(_Labelled):
+class RequestHistogram(_Labelled[_HistogramChild]):
     def __init__(
         self,
         name: str,
@@ -87,28 +92,24 @@ class RequestHistogram(_Labelled):
         registry: CollectorRegistry,
         buckets: tuple[float, ...] = _BUCKETS,
     ) -> None:
-        super().__init__(name, documentation, labelnames, registry)
         self.bounds = tuple(sorted(buckets))
         self._les = [str(floatToGoString(b)) for b in self.bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
+        super().__init__(name, documentation, labelnames, registry)
 
-    def labels(self, *values: str) -> _HistogramChild:
-        key = tuple(str(v) for v in values)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = _HistogramChild(self.bounds)
-        return child  # type: ignore[return-value]
+    def _new_child(self) -> _HistogramChild:
+        return _HistogramChild(self.bounds)
 
     def collect(self) -> Iterator[Metric]:
         family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
         for key, child in list(self._children.items()):
-            assert isinstance(child, _HistogramChild)
             cumulative: list[tuple[str, float]] = []
             total = 0
             for le, count in zip(self._les, child.counts, strict=True):
                 total += count
                 cumulative.append((le, float(total)))
             family.add_metric(list(key), cumulative, child.sum)
-            self._created(family, key, child.created)
+            labels = dict(zip(self.labelnames, key, strict=True))
+            family.samples.append(Sample(f"{self.name}_created", labels, child.created))
         yield family
 
 

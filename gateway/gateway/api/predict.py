@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -56,32 +57,27 @@ async def predict(body: GDPGrowthRequest, request: Request, core: CoreDep) -> Re
     # The model service's traffic rules (docs/traffic.md): its limits, and its version split /
     # X-Version when no ``model`` is asked for (an explicit model choice wins over the split).
     rules = core.routes.rules.get(service)
-    candidates = None
-    limited = False
-    if rules is not None:
-        policy = rules.policy
-        if policy.rate is not None or policy.max_in_flight is not None:
-            rejected = core.limits.admit(service, policy.rate, policy.max_in_flight)
-            if rejected is not None:
-                return JSONResponse(
-                    {"detail": rejected.detail, "service": service},
-                    status_code=rejected.status,
-                    headers={"Retry-After": str(rejected.retry_after)},
-                )
-            limited = policy.max_in_flight is not None
-        if not body.model:
+    policy = rules.policy if rules is not None else None
+    limits = (
+        core.limits.admitted(service, policy.rate, policy.max_in_flight)
+        if policy is not None and (policy.rate is not None or policy.max_in_flight is not None)
+        else nullcontext(None)
+    )
+    with limits as rejected:
+        if rejected is not None:
+            return JSONResponse(
+                {"detail": rejected.detail, "service": service},
+                status_code=rejected.status,
+                headers={"Retry-After": str(rejected.retry_after)},
+            )
+        candidates = None
+        if rules is not None and not body.model:
             candidates, version = rules.candidates(request.scope["headers"])
             if version is not None and not candidates:
-                if limited:
-                    core.limits.release(service)
                 raise NoHealthyInstance(
                     service, f"no healthy instance of service '{service}' with version '{version}'"
                 )
-    try:
         return await _forward(core, request, service, payload, headers, matcher, candidates, body.model)
-    finally:
-        if limited:
-            core.limits.release(service)
 
 
 async def _forward(

@@ -155,15 +155,10 @@ async def proxy_declared(core: GatewayCore, route: Route, scope: Scope, receive:
     path = route.upstream_path(raw.decode("latin-1") if raw else scope["path"])
     if not route.limited:
         return await _forward(core, scope, receive, send, route.service, path, request_id, rid)
-    key = route.limit_key
-    rejected = core.limits.admit(key, route.rate, route.max_in_flight)
-    if rejected is not None:
-        return await _reject(send, rejected, route.service, rid)
-    try:
+    with core.limits.admitted(route.limit_key, route.rate, route.max_in_flight) as rejected:
+        if rejected is not None:
+            return await _reject(send, rejected, route.service, rid)
         return await _forward(core, scope, receive, send, route.service, path, request_id, rid)
-    finally:
-        if route.max_in_flight is not None:
-            core.limits.release(key)
 
 
 def rule_options(rules: ServiceRules, method: str, candidates: tuple[Instance, ...]) -> dict[str, Any]:
@@ -203,19 +198,13 @@ async def _forward(
 ) -> int:
     scope["gateway.service"] = service
     rules = core.routes.rules.get(service)
-    limited = False
-    if rules is not None:
-        policy = rules.policy
-        if policy.rate is not None or policy.max_in_flight is not None:
-            rejected = core.limits.admit(service, policy.rate, policy.max_in_flight)
-            if rejected is not None:
-                return await _reject(send, rejected, service, rid)
-            limited = policy.max_in_flight is not None
-    try:
+    policy = rules.policy if rules is not None else None
+    if policy is None or (policy.rate is None and policy.max_in_flight is None):
         return await _send_upstream(core, scope, receive, send, service, path, request_id, rid, rules)
-    finally:
-        if limited:
-            core.limits.release(service)
+    with core.limits.admitted(service, policy.rate, policy.max_in_flight) as rejected:
+        if rejected is not None:
+            return await _reject(send, rejected, service, rid)
+        return await _send_upstream(core, scope, receive, send, service, path, request_id, rid, rules)
 
 
 async def _send_upstream(

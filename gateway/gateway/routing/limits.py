@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ..policy import RateLimit
 
@@ -77,6 +79,19 @@ class Limits:
                 )
             self._in_flight[key] = current + 1
         return None
+
+    @contextmanager
+    def admitted(
+        self, key: str, rate: RateLimit | None, max_in_flight: int | None
+    ) -> Iterator[Rejection | None]:
+        """``admit`` for the block: yields the ``Rejection`` (None: admitted); the in-flight slot
+        taken is released when the block ends, however it ends."""
+        rejected = self.admit(key, rate, max_in_flight)
+        try:
+            yield rejected
+        finally:
+            if rejected is None and max_in_flight is not None:
+                self.release(key)
 
     def release(self, key: str) -> None:
         left = self._in_flight.get(key, 0) - 1

@@ -30,3 +30,19 @@ def test_max_in_flight() -> None:
     assert rejected is not None and rejected.status == 503 and rejected.retry_after == 1
     limits.release("s")
     assert limits.in_flight("s") == 1 and limits.admit("s", None, 2) is None
+
+
+def test_admitted_releases_its_slot_however_the_block_ends() -> None:
+    limits = Limits()
+    with limits.admitted("svc", None, 1) as rejected:
+        assert rejected is None and limits.in_flight("svc") == 1
+        with limits.admitted("svc", None, 1) as second:
+            assert second is not None and second.status == 503  # nothing taken: nothing released
+        assert limits.in_flight("svc") == 1
+    assert limits.in_flight("svc") == 0
+    try:
+        with limits.admitted("svc", None, 1):
+            raise RuntimeError("the upstream call failed")
+    except RuntimeError:
+        pass
+    assert limits.in_flight("svc") == 0

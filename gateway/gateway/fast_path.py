@@ -6,7 +6,7 @@ py-spy under wrk, this skips FastAPI's and Starlette's per-request entry work (a
 telemetry check, error middleware, a ``send`` wrapper), a noticeable share of the proxy's
 CPU per request. ``create_app`` alone still serves ``/svc/...`` correctly (through the same
 handler as a middleware), just a little slower; ``python -m gateway`` also gives plain
-``/svc`` requests the direct path (``proxy/direct.py``).
+proxied requests the direct path (``proxy/direct.py``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ log = logging.getLogger("gateway.proxy")
 class GatewayASGI:
     """The gateway's ASGI application: the proxy for ``/svc/...`` and declared routes, FastAPI
     for the rest. It is also the server's ``DirectApp`` (``gateway.server``): ``plan`` gives
-    the direct path's coroutine for a plain ``/svc`` request (``proxy.direct``)."""
+    the direct path's coroutine for a plain proxied request (``proxy.direct``)."""
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
@@ -63,10 +63,10 @@ class GatewayASGI:
         return True
 
     def plans(self, scope: Scope) -> bool:
-        return scope["raw_path"].startswith(b"/svc/")  # type: ignore[no-any-return]
+        return scope["raw_path"].startswith(b"/svc/") or self.handles(scope)
 
     def plan(self, cycle: DirectCycle) -> Coroutine[Any, Any, None] | None:
-        """The direct path's coroutine for a plain ``/svc`` request (``proxy.direct``), else None."""
+        """The direct path's coroutine for a plain proxied request (``proxy.direct``), else None."""
         core: GatewayCore | None = self._state.get("core")  # type: ignore[assignment]
         return plan(core, self.recorder, cycle, self.max_hops) if core is not None else None
 

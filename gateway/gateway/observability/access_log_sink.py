@@ -123,7 +123,10 @@ class BufferedAccessHandler(logging.Handler):
         request_id, method, path, query, status, duration_ms, route, service, instance, attempts, client = (
             values
         )
-        if not _PLAIN(f"{message}{request_id}{path}{route}{query or ''}{service or ''}{instance or ''}{client or ''}"):
+        strings = (
+            f"{message}{request_id}{path}{route}{query or ''}{service or ''}{instance or ''}{client or ''}"
+        )
+        if not _PLAIN(strings):
             self.write_values(level, logger_name, message, values)
             return
         q = "" if query is None else ', "query": "' + query + '"'

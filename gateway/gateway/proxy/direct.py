@@ -1,4 +1,5 @@
-"""The proxy's direct path: ``/svc/{service}/{path}`` answered straight from the HTTP server.
+"""The proxy's direct path: ``/svc/{service}/{path}`` and service-declared routes answered
+straight from the HTTP server.
 
 Nearly all proxy traffic is a small request with its whole body at hand, answered by a
 small response. ``plan`` recognises such a request (synchronously, before anything is sent)
@@ -7,11 +8,12 @@ count, trace context, forwarding headers, framing) builds the upstream header li
 block, ``ServiceClient.forward`` makes the call (the one balancer, ejection and retry path),
 and the response head and body go out in one write. A service's traffic rules apply as on
 the general path (version choice, timeouts, attempts, retried statuses:
-``handler.rule_options``). Everything else (declared routes, admission limits, streamed or
-incomplete bodies, ``Expect``, a ``Connection`` header naming other headers, an exporter
-making spans, bad framing, too many hops, no instance of the version asked for) gets
-``None`` and is served by the general ASGI path (``proxy.handler``), which also answers the
-errors (400, 413, 508).
+``handler.rule_options``), and so do its admission limits or a declared route's (429/503
+with ``Retry-After``, through the one ``Limits.admitted``). Everything else (a route and its
+service both limited, streamed or incomplete bodies, ``Expect``, a ``Connection`` header
+naming other headers, an exporter making spans, bad framing, too many hops, no instance of
+the version asked for) gets ``None`` and is served by the general ASGI path
+(``proxy.handler``), which also answers the errors (400, 413, 508).
 
 Why a second way in: the general path costs ~100 µs of CPU per request on this project's
 machines, most of it in function calls and objects per request (ASGI messages, a dozen
@@ -34,8 +36,9 @@ from ..core import GatewayCore
 from ..limits.hops import HOP_HEADER, hop_value
 from ..observability.access_recorder import AccessRecorder, new_request_id
 from ..observability.tracing import propagation_lines, tracer
+from ..policy import RateLimit
 from ..upstream import UpstreamError, UpstreamResponse
-from .handler import relay_streamed, rule_options
+from .handler import DECLARED_ROUTE, declared_route, relay_streamed, rule_options
 from .headers import HOP_BY_HOP, REQUEST_DROP, RESPONSE_DROP, forward_response_headers
 
 __all__ = ["DirectCycle", "plan"]
@@ -50,6 +53,8 @@ _PLAIN_TOKENS = HOP_BY_HOP | {b"close", b""}
 _MAX_ID = 128
 _NO_BODY_STATUS = (204, 304)
 _NO_RULES: dict[str, Any] = {}  # ServiceClient.forward's defaults: no traffic rules
+# Limits.admitted's arguments: the key (a service, or a declared route's), rate, in-flight cap.
+_Admission = tuple[str, RateLimit | None, int | None]
 
 
 class DirectCycle(Protocol):
@@ -79,20 +84,35 @@ def plan(
     core: GatewayCore, recorder: AccessRecorder, cycle: DirectCycle, max_hops: int
 ) -> Coroutine[Any, Any, None] | None:
     """The coroutine serving this request on the direct path, or None (the general path's)."""
+    if cycle.more_body:
+        return None  # the body is still arriving: the general path streams it
     scope = cycle.scope
     raw_path: bytes = scope["raw_path"]
-    if not raw_path.startswith(_PREFIX) or cycle.more_body:
-        return None  # not /svc/..., or the body is still arriving (the general path streams it)
-    service_raw, slash, tail = raw_path[5:].partition(b"/")
-    if not service_raw or b"%" in service_raw:
-        return None
-    service = service_raw.decode("latin-1")
+    admission: _Admission | None = None
+    declared = False
+    if raw_path.startswith(_PREFIX):
+        service_raw, slash, tail = raw_path[5:].partition(b"/")
+        if not service_raw or b"%" in service_raw:
+            return None  # the general path decodes it (or answers 404)
+        service = service_raw.decode("latin-1")
+        target = "/" + tail.decode("latin-1") if slash else "/"
+    else:
+        route = declared_route(core, scope)
+        if route is None:
+            return None  # one of the gateway's own routes (FastAPI's)
+        service = route.service
+        target = route.upstream_path(raw_path.decode("latin-1"))
+        declared = True
+        if route.limited:
+            admission = (route.limit_key, route.rate, route.max_in_flight)
     options = _NO_RULES
     rules = core.routes.rules.get(service)
     if rules is not None:
         policy = rules.policy
         if policy.rate is not None or policy.max_in_flight is not None:
-            return None  # admission limits: the general path admits, answers 429/503, releases
+            if admission is not None:
+                return None  # the route's limits and the service's: the general path nests them
+            admission = (service, policy.rate, policy.max_in_flight)
         candidates, _version = rules.candidates(scope["headers"])
         if not candidates:
             return None  # the general path's 503 names the version asked for
@@ -164,13 +184,18 @@ def plan(
         trace = propagation_lines(traceparent, tracestate)
         if trace is not None:
             lines.append(trace)
-    target = "/" + tail.decode("latin-1") if slash else "/"
     query: bytes = scope["query_string"]
     if query:
         target += "?" + query.decode("latin-1")
     scope["gateway.request_id"] = request_id
     scope["gateway.service"] = service
+    if declared:
+        scope["gateway.route"] = DECLARED_ROUTE  # the metrics and access-log route label
     body = bytes(cycle.body) if length else None
+    if admission is not None:
+        return _serve_admitted(
+            admission, core, recorder, cycle, service, target, b"".join(lines), body, rid, options
+        )
     return _serve(core, recorder, cycle, service, target, b"".join(lines), body, rid, options)
 
 
@@ -216,6 +241,30 @@ async def _serve(
         recorder.record(scope, status, time.perf_counter() - started, core)
 
 
+async def _serve_admitted(
+    admission: _Admission,
+    core: GatewayCore,
+    recorder: AccessRecorder,
+    cycle: DirectCycle,
+    service: str,
+    target: str,
+    headers: bytes,
+    body: bytes | None,
+    rid: bytes,
+    options: dict[str, Any],
+) -> None:
+    """``_serve`` within the limits of the service or declared route (``Limits.admitted``, as on
+    the general path): a refusal is answered 429 or 503 with ``Retry-After``."""
+    started = time.perf_counter()
+    with core.limits.admitted(*admission) as rejected:
+        if rejected is None:
+            await _serve(core, recorder, cycle, service, target, headers, body, rid, options)
+            return
+    detail = json.dumps({"detail": rejected.detail, "service": service}).encode()
+    _reply(cycle, rejected.status, detail, rid, b"retry-after: %d\r\n" % rejected.retry_after)
+    recorder.record(cycle.scope, rejected.status, time.perf_counter() - started, core)
+
+
 def _relay(cycle: DirectCycle, resp: UpstreamResponse, method: str, rid: bytes) -> None:
     """Write a response that arrived whole: head and body in one write."""
     status = resp.status
@@ -250,8 +299,13 @@ def _plain_connection(value: bytes) -> bool:
     return all(token.strip() in _PLAIN_TOKENS for token in low.split(b","))
 
 
-def _reply(cycle: DirectCycle, status: int, body: bytes, rid: bytes) -> None:
-    head = [_status_line(status), b"content-type: application/json\r\ncontent-length: %d\r\n" % len(body)]
+def _reply(cycle: DirectCycle, status: int, body: bytes, rid: bytes, extra: bytes = b"") -> None:
+    """A JSON answer of the gateway's own (``extra``: more header lines)."""
+    head = [
+        _status_line(status),
+        b"content-type: application/json\r\ncontent-length: %d\r\n" % len(body),
+        extra,
+    ]
     _finish(cycle, head, rid, b"" if cycle.scope["method"] == "HEAD" else body)
 
 

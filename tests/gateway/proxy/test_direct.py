@@ -1,9 +1,11 @@
 """The direct path (proxy/direct.py) against the general one (proxy/handler.py).
 
-Two gateways on one dev agent and one upstream: the default one serves plain ``/svc``
-requests on the direct path, the other has ``GATEWAY_DIRECT_PROXY=false``. The same requests
-must reach the upstream the same way and come back the same way. ``plan`` itself is checked
-for the requests it must leave to the general path.
+Two gateways on one dev agent and three upstreams (``web``; ``routed`` with declared
+routes, one of them rate-limited; ``metered`` with a rate limit of its own): the default
+gateway serves plain proxied requests on the direct path, the other has
+``GATEWAY_DIRECT_PROXY=false``. The same requests must reach the upstream the same way and
+come back the same way. ``plan`` itself is checked for the requests it must leave to the
+general path.
 """
 
 from __future__ import annotations
@@ -19,31 +21,40 @@ import httpx
 import pytest
 
 from gateway.proxy.direct import plan
+from gateway.routing import PrefixTable, Route
 from tests.gateway.helpers import start_gateway, start_upstream, wait_ports, wait_started
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, wait_until
 
 # Differ by nature between two gateways and two requests. The framing too: an upstream's
 # chunked answer that arrives whole goes out with a Content-Length on the direct path and
 # chunked on the general one (uvicorn's choice when none is given); it may also arrive in
 # pieces on one gateway and whole on the other. The bodies are compared.
 _VARYING_RESPONSE = {"date", "x-request-id", "content-length", "transfer-encoding"}
+_ROUTES = ("urlprefix-/routed strip=/routed", "urlprefix-/capped strip=/capped rate=1/m burst=1")
+_METERED = {"gateway-rate": "1/m", "gateway-burst": "1"}
 
 
 @pytest.fixture(scope="module")
 def gateways(module_consul_url: str) -> Iterator[tuple[str, str]]:
-    upstream = start_upstream(module_consul_url, "web", wait=False)
+    upstreams = [
+        start_upstream(module_consul_url, "web", wait=False),
+        start_upstream(module_consul_url, "routed", tags=_ROUTES, wait=False),
+        start_upstream(module_consul_url, "metered", meta=_METERED, wait=False),
+    ]
     started: list[ServiceProcess] = []
     try:
-        wait_started([upstream])
+        wait_started(upstreams)
         for direct in ("true", "false"):
             gw = start_gateway(module_consul_url, gateway_direct_proxy=direct)
             started.append(gw)
-            wait_ports(str(gw.url), "web", {upstream.port})  # type: ignore[attr-defined]
+            for name, upstream in zip(("web", "routed", "metered"), upstreams, strict=True):
+                wait_ports(str(gw.url), name, {upstream.port})  # type: ignore[attr-defined]
         yield str(started[0].url), str(started[1].url)  # type: ignore[attr-defined]
     finally:
         for gw in started:
             gw.stop()
-        upstream.stop()
+        for upstream in upstreams:
+            upstream.stop()
 
 
 def _both(gateways: tuple[str, str], method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, ...]:
@@ -113,6 +124,46 @@ def test_same_answers(gateways: tuple[str, str], method: str, path: str) -> None
     assert direct.headers["date"]  # the server's Date on both paths
 
 
+def test_declared_route_same_upstream_request_and_response(gateways: tuple[str, str]) -> None:
+    headers = {"X-Request-ID": "req-routed-1", "X-Custom": "kept"}
+    direct, general = _both(gateways, "POST", "/routed/headers/a?x=1", content=b"{}", headers=headers)
+    assert direct.status_code == general.status_code == 200
+    assert _upstream_view(direct, gateways[0]) == _upstream_view(general, gateways[1])
+    assert direct.json()["path"] == "/headers/a"  # the prefix stripped
+    assert _response_view(direct)[:2] == _response_view(general)[:2]
+    wait_until(lambda: all(_counted_as_declared(url) for url in gateways), timeout=5)
+
+
+def _counted_as_declared(gateway_url: str) -> bool:
+    """Has the gateway counted a request on the declared-route label (metrics stay bounded)?"""
+    text = httpx.get(f"{gateway_url}/metrics", timeout=5).text
+    return 'route="{urlprefix}",service="routed",status="200"' in text
+
+
+@pytest.mark.parametrize(
+    ("path", "service"), [("/capped/whoami", "routed"), ("/svc/metered/whoami", "metered")]
+)
+def test_limits_refuse_the_same_way(gateways: tuple[str, str], path: str, service: str) -> None:
+    """A declared route's ``rate=1/m burst=1``, and a service's: each gateway serves one
+    request, then answers 429 with Retry-After (each gateway has its own bucket)."""
+    if service == "metered":
+        wait_until(lambda: all(_has_policy(url, service) for url in gateways), timeout=5)
+    first = _both(gateways, "GET", path)
+    second = _both(gateways, "GET", path)
+    assert [r.status_code for r in first] == [200, 200]
+    assert [r.status_code for r in second] == [429, 429]
+    direct, general = second
+    assert 1 <= int(direct.headers["retry-after"]) <= 60 and 1 <= int(general.headers["retry-after"]) <= 60
+    view = {k: v for k, v in _response_view(direct)[1].items() if k != "retry-after"}
+    assert view == {k: v for k, v in _response_view(general)[1].items() if k != "retry-after"}
+    assert direct.json() == general.json() and direct.json()["service"] == service
+    assert direct.headers["x-request-id"]
+
+
+def _has_policy(gateway_url: str, service: str) -> bool:
+    return service in httpx.get(f"{gateway_url}/api/routes", timeout=5).json()["policies"]
+
+
 def test_trace_context_propagated_with_a_new_parent(gateways: tuple[str, str]) -> None:
     parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     direct, general = _both(
@@ -147,15 +198,17 @@ def test_connection_close_is_honoured(gateways: tuple[str, str]) -> None:
 # --------------------------------------------------------------------------- plan
 
 
-def _core(rules: dict[str, object] | None = None) -> Any:
+def _core(rules: dict[str, object] | None = None, prefixes: object = None) -> Any:
     settings = SimpleNamespace(buffer_request_max=1024, proxy_body_max=4096)
-    return SimpleNamespace(routes=SimpleNamespace(rules=rules or {}), settings=settings)
+    prefixes = prefixes or SimpleNamespace(routes=(), has_root=False, has_hosts=False)
+    return SimpleNamespace(routes=SimpleNamespace(rules=rules or {}, prefixes=prefixes), settings=settings)
 
 
 def _cycle(headers: list[tuple[bytes, bytes]], path: bytes = b"/svc/web/x", more_body: bool = False) -> Any:
     scope = {
         "method": "POST",
         "raw_path": path,
+        "path": path.decode(),
         "query_string": b"",
         "headers": headers,
         "client": ("127.0.0.1", 5000),
@@ -194,9 +247,41 @@ def _rules(candidates: tuple[object, ...] = ("i1",), **policy: object) -> Any:
     return SimpleNamespace(policy=SimpleNamespace(**fields), candidates=lambda headers: (candidates, "v1"))
 
 
-def test_plan_leaves_admission_limits_and_unfinished_bodies() -> None:
-    for limits in ({"rate": object()}, {"max_in_flight": 3}):
-        assert plan(_core({"web": _rules(**limits)}), None, _cycle([]), max_hops=10) is None  # type: ignore[arg-type]
+def _admission(coroutine: Any) -> Any:
+    assert coroutine is not None and coroutine.__qualname__ == "_serve_admitted"
+    admission = coroutine.cr_frame.f_locals["admission"]
+    coroutine.close()
+    return admission
+
+
+def test_plan_takes_admission_limits() -> None:
+    """The service's limits, or a declared route's, are admitted on the direct path; a route
+    and its service both limited is the general path's (it nests the two)."""
+    rate = object()
+    for limits, expected in (({"rate": rate}, ("web", rate, None)), ({"max_in_flight": 3}, ("web", None, 3))):
+        assert _admission(plan(_core({"web": _rules(**limits)}), None, _cycle([]), max_hops=10)) == expected  # type: ignore[arg-type]
+    route = Route(host="", prefix="/shop", service="web", strip="/shop", max_in_flight=2)
+    prefixes = PrefixTable([route])
+    cycle = _cycle([], path=b"/shop/cart")
+    assert _admission(plan(_core(prefixes=prefixes), None, cycle, max_hops=10)) == (route.limit_key, None, 2)  # type: ignore[arg-type]
+    assert cycle.scope["gateway.route"] == "{urlprefix}"
+    both = _core({"web": _rules(max_in_flight=3)}, prefixes)
+    assert plan(both, None, _cycle([], path=b"/shop/cart"), max_hops=10) is None  # type: ignore[arg-type]
+
+
+def test_plan_takes_a_declared_route() -> None:
+    prefixes = PrefixTable([Route(host="", prefix="/shop", service="web", strip="/shop")])
+    cycle = _cycle([], path=b"/shop/cart")
+    cycle.scope["query_string"] = b"q=1"
+    coroutine: Any = plan(_core(prefixes=prefixes), None, cycle, max_hops=10)  # type: ignore[arg-type]
+    assert coroutine is not None and coroutine.__qualname__ == "_serve"
+    service, target = coroutine.cr_frame.f_locals["service"], coroutine.cr_frame.f_locals["target"]
+    coroutine.close()
+    assert (service, target) == ("web", "/cart?q=1")
+    assert plan(_core(prefixes=prefixes), None, _cycle([], path=b"/api/x"), max_hops=10) is None  # type: ignore[arg-type]
+
+
+def test_plan_leaves_missing_versions_unfinished_bodies_and_encoded_names() -> None:
     no_instance = _core({"web": _rules(candidates=())})  # of the version asked for: its 503
     assert plan(no_instance, None, _cycle([]), max_hops=10) is None  # type: ignore[arg-type]
     assert plan(_core(), None, _cycle([], more_body=True), max_hops=10) is None  # type: ignore[arg-type]
@@ -204,7 +289,7 @@ def test_plan_leaves_admission_limits_and_unfinished_bodies() -> None:
 
 
 def test_plan_takes_a_service_with_traffic_rules() -> None:
-    coroutine = plan(_core({"web": _rules()}), None, _cycle([]), max_hops=10)  # type: ignore[arg-type]
+    coroutine: Any = plan(_core({"web": _rules()}), None, _cycle([]), max_hops=10)  # type: ignore[arg-type]
     assert coroutine is not None
     options = coroutine.cr_frame.f_locals["options"]
     coroutine.close()

@@ -116,7 +116,7 @@ def test_large_request_body_streamed(web_stack: Stack, http: httpx.Client) -> No
 def test_chunked_request_body_streamed(web_stack: Stack, http: httpx.Client) -> None:
     data = pattern(3 * 1024 * 1024)
 
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         for i in range(0, len(data), 100_000):
             yield data[i : i + 100_000]
 

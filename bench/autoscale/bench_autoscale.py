@@ -30,7 +30,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from servicekit.contracts import GDP_EXAMPLE  # noqa: E402
-from tests.support.processes import ServiceProcess, dev_agent, free_port, python_module  # noqa: E402
+from tests.support.processes import dev_agent, replica_gateway  # noqa: E402
 
 STEP_S = float(os.environ.get("BENCH_STEP_S", "60"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
@@ -150,32 +150,21 @@ def plot(timeline: list[tuple[float, int, int, int]], rec: Recorder, marks: dict
 
 def main() -> int:
     with dev_agent() as agent:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {
-            "CONSUL_HTTP_ADDR": agent,
-            "SERVICE_HOST": "127.0.0.1",
-            "SERVICE_PORT": str(port),
-            "SERVICE_REGISTER": "false",
-            "GATEWAY_RUNTIME": "process",
-            "GATEWAY_MANAGEMENT_TOKEN": TOKEN,
-            "GATEWAY_KV_PREFIX": f"cgbench-{uuid.uuid4().hex[:8]}/",
-            "GATEWAY_BALANCER": "least_in_flight",
-            "STACK_NAME": "cgbench-autoscale",
-            "REPLICA_MAX_PER_MODEL": "4",
-            "REPLICA_LAUNCH_TIMEOUT": "120",
-            "AUTOSCALER_TICK": "0.5",
-            "AUTOSCALER_PUBLISH_INTERVAL": "0.5",
-            "ACCESS_LOG": "false",
-            "LOG_FORMAT": "text",
-        }
-        with ServiceProcess(
-            python_module("gateway"),
-            env=env,
+        gateway = replica_gateway(
+            agent,
+            token=TOKEN,
+            stack="cgbench-autoscale",
             name="bench-autoscale",
-            ready_url=f"{url}/health",
-            ready_timeout=60,
-        ) as gateway:
+            GATEWAY_KV_PREFIX=f"cgbench-{uuid.uuid4().hex[:8]}/",
+            GATEWAY_BALANCER="least_in_flight",
+            REPLICA_MAX_PER_MODEL="4",
+            REPLICA_LAUNCH_TIMEOUT="120",
+            AUTOSCALER_TICK="0.5",
+            AUTOSCALER_PUBLISH_INTERVAL="0.5",
+            ACCESS_LOG="false",
+        )
+        url: str = gateway.url  # type: ignore[attr-defined]
+        with gateway:
             resp = httpx.put(f"{url}/api/models/{MODEL}/autoscaling", json=POLICY, headers=AUTH, timeout=10)
             resp.raise_for_status()
             deadline = time.monotonic() + 120

@@ -10,7 +10,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.processes import ServiceProcess, dev_agent, free_port, python_module, wait_until
+from tests.support.processes import (
+    ServiceProcess,
+    dev_agent,
+    free_port,
+    python_module,
+    replica_gateway,
+    wait_until,
+)
 
 TOKEN = "browser-test-token"
 pytestmark = pytest.mark.slow
@@ -31,27 +38,10 @@ def stack() -> Iterator[str]:
             },
             ready_url=f"http://127.0.0.1:{echo_port}/health",
         )
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        gateway = ServiceProcess(
-            python_module("gateway"),
-            name="gateway-browser",
-            env={
-                "CONSUL_HTTP_ADDR": agent,
-                "SERVICE_HOST": "127.0.0.1",
-                "SERVICE_PORT": str(port),
-                "SERVICE_REGISTER": "false",
-                "GATEWAY_RUNTIME": "process",
-                "GATEWAY_MANAGEMENT_TOKEN": TOKEN,
-                "STACK_NAME": "browsertest",
-                "REPLICA_LAUNCH_TIMEOUT": "60",
-                "REPLICA_STOP_TIMEOUT": "5",
-                "DASHBOARD_HISTORY_INTERVAL": "0.5",
-                "LOG_FORMAT": "text",
-            },
-            ready_url=f"{url}/health",
-            ready_timeout=60,
+        gateway = replica_gateway(
+            agent, token=TOKEN, stack="browsertest", name="gateway-browser", DASHBOARD_HISTORY_INTERVAL="0.5"
         )
+        url: str = gateway.url  # type: ignore[attr-defined]
         with echo, gateway:
             wait_until(
                 lambda: any(

@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.model_service import model_service_process
-from tests.support.processes import ServiceProcess, dev_agent, free_port, python_module, wait_until
+from tests.support.processes import (
+    dev_agent,
+    free_port,
+    replica_gateway,
+    wait_until,
+)
 
 TOKEN = "ctl-test-token"
 
@@ -25,25 +30,10 @@ def agent() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def gateway(agent: str) -> Iterator[str]:
-    port = free_port()
-    env = {
-        "CONSUL_HTTP_ADDR": agent,
-        "SERVICE_HOST": "127.0.0.1",
-        "SERVICE_PORT": str(port),
-        "SERVICE_REGISTER": "false",
-        "GATEWAY_RUNTIME": "process",
-        "GATEWAY_MANAGEMENT_TOKEN": TOKEN,
-        "STACK_NAME": "ctltest",
-        "REPLICA_MAX_PER_MODEL": "2",
-        "REPLICA_LAUNCH_TIMEOUT": "60",
-        "REPLICA_STOP_TIMEOUT": "5",
-        "LOG_FORMAT": "text",
-    }
-    url = f"http://127.0.0.1:{port}"
-    with ServiceProcess(
-        python_module("gateway"), env=env, name="gateway-ctl", ready_url=f"{url}/health", ready_timeout=60
-    ):
-        yield url
+    with replica_gateway(
+        agent, token=TOKEN, stack="ctltest", name="gateway-ctl", REPLICA_MAX_PER_MODEL="2"
+    ) as proc:
+        yield proc.url  # type: ignore[attr-defined]
 
 
 def ctl(url: str, *args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess[str]:

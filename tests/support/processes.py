@@ -166,3 +166,29 @@ def dev_agent(port: int | None = None, *extra_args: str) -> Iterator[str]:
         ready_url=f"{url}/v1/status/leader",
     ):
         yield url
+
+
+def replica_gateway(agent: str, *, token: str, stack: str, name: str, **settings: str) -> ServiceProcess:
+    """``python -m gateway`` managing model replicas as local processes (the process runtime),
+    not registered itself, behind ``token``; not started. Its base URL is ``.url``;
+    ``settings`` (``REPLICA_MAX_PER_MODEL="4"``, ...) add to or override the defaults."""
+    port = free_port()
+    env = {
+        "CONSUL_HTTP_ADDR": agent,
+        "SERVICE_HOST": "127.0.0.1",
+        "SERVICE_PORT": str(port),
+        "SERVICE_REGISTER": "false",
+        "GATEWAY_RUNTIME": "process",
+        "GATEWAY_MANAGEMENT_TOKEN": token,
+        "STACK_NAME": stack,
+        "REPLICA_LAUNCH_TIMEOUT": "60",
+        "REPLICA_STOP_TIMEOUT": "5",
+        "LOG_FORMAT": "text",
+        **settings,
+    }
+    url = f"http://127.0.0.1:{port}"
+    proc = ServiceProcess(
+        python_module("gateway"), env=env, name=name, ready_url=f"{url}/health", ready_timeout=60
+    )
+    proc.url = url  # type: ignore[attr-defined]
+    return proc

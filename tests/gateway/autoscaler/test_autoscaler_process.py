@@ -13,7 +13,12 @@ import httpx
 import pytest
 
 from servicekit.contracts import GDP_EXAMPLE
-from tests.support.processes import ServiceProcess, dev_agent, free_port, python_module, wait_until
+from tests.support.processes import (
+    ServiceProcess,
+    dev_agent,
+    replica_gateway,
+    wait_until,
+)
 
 TOKEN = "autoscale-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -31,36 +36,21 @@ FAST = {
 
 def gateway_process(agent: str, prefix: str, name: str = "gateway-autoscale") -> ServiceProcess:
     """``python -m gateway`` with the process runtime and quick autoscaler loops; ``.url``."""
-    port = free_port()
-    env = {
-        "CONSUL_HTTP_ADDR": agent,
-        "SERVICE_HOST": "127.0.0.1",
-        "SERVICE_PORT": str(port),
-        "SERVICE_REGISTER": "false",
-        "GATEWAY_RUNTIME": "process",
-        "GATEWAY_MANAGEMENT_TOKEN": TOKEN,
-        "GATEWAY_KV_PREFIX": prefix,
-        "GATEWAY_BALANCER": "least_in_flight",
-        "STACK_NAME": "autoscaletest",
-        "REPLICA_MAX_PER_MODEL": "4",
-        "REPLICA_LAUNCH_TIMEOUT": "90",
-        "REPLICA_STOP_TIMEOUT": "5",
-        "AUTOSCALER_TICK": "0.5",
-        "AUTOSCALER_SAMPLE_INTERVAL": "0.1",
-        "AUTOSCALER_PUBLISH_INTERVAL": "0.5",
-        "AUTOSCALER_DRAIN_TIMEOUT": "10",
-        "AUTOSCALER_HOLD_TIMEOUT": "90",
-        "LOG_FORMAT": "text",
-    }
-    proc = ServiceProcess(
-        python_module("gateway"),
-        env=env,
+    return replica_gateway(
+        agent,
+        token=TOKEN,
+        stack="autoscaletest",
         name=name,
-        ready_url=f"http://127.0.0.1:{port}/health",
-        ready_timeout=60,
+        GATEWAY_KV_PREFIX=prefix,
+        GATEWAY_BALANCER="least_in_flight",
+        REPLICA_MAX_PER_MODEL="4",
+        REPLICA_LAUNCH_TIMEOUT="90",
+        AUTOSCALER_TICK="0.5",
+        AUTOSCALER_SAMPLE_INTERVAL="0.1",
+        AUTOSCALER_PUBLISH_INTERVAL="0.5",
+        AUTOSCALER_DRAIN_TIMEOUT="10",
+        AUTOSCALER_HOLD_TIMEOUT="90",
     )
-    proc.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
-    return proc
 
 
 @pytest.fixture(scope="module")

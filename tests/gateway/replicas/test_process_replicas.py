@@ -10,7 +10,13 @@ import httpx
 import pytest
 
 from servicekit.contracts import GDP_EXAMPLE
-from tests.support.processes import ServiceProcess, dev_agent, free_port, python_module, wait_until
+from tests.support.processes import (
+    ServiceProcess,
+    dev_agent,
+    free_port,
+    replica_gateway,
+    wait_until,
+)
 
 TOKEN = "process-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -18,30 +24,9 @@ FEATURES = dict(GDP_EXAMPLE)
 
 
 def _gateway(consul: str, **overrides: str) -> ServiceProcess:
-    port = free_port()
-    env = {
-        "CONSUL_HTTP_ADDR": consul,
-        "SERVICE_HOST": "127.0.0.1",
-        "SERVICE_PORT": str(port),
-        "SERVICE_REGISTER": "false",
-        "GATEWAY_RUNTIME": "process",
-        "GATEWAY_MANAGEMENT_TOKEN": TOKEN,
-        "STACK_NAME": "proctest",
-        "REPLICA_MAX_PER_MODEL": "2",
-        "REPLICA_LAUNCH_TIMEOUT": "60",
-        "REPLICA_STOP_TIMEOUT": "5",
-        "LOG_FORMAT": "text",
-    }
-    env.update(overrides)
-    proc = ServiceProcess(
-        python_module("gateway"),
-        env=env,
-        name="gateway-process",
-        ready_url=f"http://127.0.0.1:{port}/health",
-        ready_timeout=60,
+    return replica_gateway(
+        consul, token=TOKEN, stack="proctest", name="gateway-process", REPLICA_MAX_PER_MODEL="2", **overrides
     )
-    proc.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
-    return proc
 
 
 @pytest.fixture(scope="module")

@@ -192,11 +192,8 @@ def plan(
     if declared:
         scope["gateway.route"] = DECLARED_ROUTE  # the metrics and access-log route label
     body = bytes(cycle.body) if length else None
-    if admission is not None:
-        return _serve_admitted(
-            admission, core, recorder, cycle, service, target, b"".join(lines), body, rid, options
-        )
-    return _serve(core, recorder, cycle, service, target, b"".join(lines), body, rid, options)
+    serve = _serve(core, recorder, cycle, service, target, b"".join(lines), body, rid, options)
+    return serve if admission is None else _admitted(admission, core, recorder, cycle, serve)
 
 
 async def _serve(
@@ -241,28 +238,27 @@ async def _serve(
         recorder.record(scope, status, time.perf_counter() - started, core)
 
 
-async def _serve_admitted(
+async def _admitted(
     admission: _Admission,
     core: GatewayCore,
     recorder: AccessRecorder,
     cycle: DirectCycle,
-    service: str,
-    target: str,
-    headers: bytes,
-    body: bytes | None,
-    rid: bytes,
-    options: dict[str, Any],
+    serve: Coroutine[Any, Any, None],
 ) -> None:
-    """``_serve`` within the limits of the service or declared route (``Limits.admitted``, as on
-    the general path): a refusal is answered 429 or 503 with ``Retry-After``."""
+    """Run ``serve`` (``_serve``'s coroutine) within the limits of the service or declared
+    route (``Limits.admitted``, as on the general path); a refusal is answered 429 or 503
+    with ``Retry-After``."""
     started = time.perf_counter()
     with core.limits.admitted(*admission) as rejected:
         if rejected is None:
-            await _serve(core, recorder, cycle, service, target, headers, body, rid, options)
+            await serve
             return
-    detail = json.dumps({"detail": rejected.detail, "service": service}).encode()
+    serve.close()  # never started: nothing to undo
+    scope = cycle.scope
+    detail = json.dumps({"detail": rejected.detail, "service": scope["gateway.service"]}).encode()
+    rid = scope["gateway.request_id"].encode()
     _reply(cycle, rejected.status, detail, rid, b"retry-after: %d\r\n" % rejected.retry_after)
-    recorder.record(cycle.scope, rejected.status, time.perf_counter() - started, core)
+    recorder.record(scope, rejected.status, time.perf_counter() - started, core)
 
 
 def _relay(cycle: DirectCycle, resp: UpstreamResponse, method: str, rid: bytes) -> None:

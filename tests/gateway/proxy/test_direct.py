@@ -248,8 +248,9 @@ def _rules(candidates: tuple[object, ...] = ("i1",), **policy: object) -> Any:
 
 
 def _admission(coroutine: Any) -> Any:
-    assert coroutine is not None and coroutine.__qualname__ == "_serve_admitted"
+    assert coroutine is not None and coroutine.__qualname__ == "_admitted"
     admission = coroutine.cr_frame.f_locals["admission"]
+    coroutine.cr_frame.f_locals["serve"].close()  # _serve's coroutine, wrapped
     coroutine.close()
     return admission
 

@@ -16,30 +16,21 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import docker
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from docker_stack import AUTH, MODEL_IMAGE, container_ip, docker_stack  # noqa: E402
+
 from servicekit.contracts import GDP_EXAMPLE
-from tests.support.processes import ServiceProcess, free_port, python_module, wait_http  # noqa: E402
+from tests.support.processes import wait_http  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 TARGET_S = 5.0
-TAG = os.environ.get("IMAGE_TAG", "dev")
-MODEL_IMAGE = f"consul-gateway/model-service:{TAG}"
-AGENT_IMAGE = f"consul-gateway/service-discovery:{TAG}"
-TOKEN = "bench-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 FEATURES = dict(GDP_EXAMPLE)
 MODEL = "RandomForest"
-
-
-def _ip(container: docker.models.containers.Container, network: str) -> str:
-    container.reload()
-    return str(container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"])
 
 
 def bare_start(client: docker.DockerClient, network: str, labels: dict[str, str]) -> float:
@@ -53,7 +44,7 @@ def bare_start(client: docker.DockerClient, network: str, labels: dict[str, str]
         environment={"SERVICE_REGISTER": "false", "GDP_MODEL_NAME": MODEL},
     )
     try:
-        wait_http(f"http://{_ip(c, network)}:8101/health", timeout=60)
+        wait_http(f"http://{container_ip(c, network)}:8101/health", timeout=60)
         return time.perf_counter() - t0
     finally:
         c.remove(force=True)
@@ -80,50 +71,15 @@ def launch_to_serving(gateway: str) -> tuple[float, float]:
 
 def main() -> int:
     client = docker.from_env(timeout=60)
-    stack = f"cgbench-{uuid.uuid4().hex[:6]}"
-    labels = {"io.consul-gateway.managed": "true", "io.consul-gateway.stack": stack}
-    net = client.networks.create(f"{stack}-net", labels=labels)
-    network = str(net.name)
-    try:
-        agent = client.containers.run(
-            AGENT_IMAGE, detach=True, name=f"{stack}-consul", network=network, labels=labels
-        )
-        agent_url = f"http://{_ip(agent, network)}:8500"
-        wait_http(f"{agent_url}/v1/status/leader", timeout=30)
-        port = free_port()
-        env = {
-            "CONSUL_HTTP_ADDR": agent_url,
-            "SERVICE_HOST": "127.0.0.1",
-            "SERVICE_PORT": str(port),
-            "SERVICE_REGISTER": "false",
-            "GATEWAY_RUNTIME": "docker",
-            "GATEWAY_MANAGEMENT_TOKEN": TOKEN,
-            "STACK_NAME": stack,
-            "REPLICA_IMAGE": MODEL_IMAGE,
-            "REPLICA_NETWORK": network,
-            "REPLICA_CONSUL_ADDR": f"http://{stack}-consul:8500",
-            "LOG_FORMAT": "text",
-            "LOG_LEVEL": "warning",
-        }
-        gateway = f"http://127.0.0.1:{port}"
-        with ServiceProcess(
-            python_module("gateway"),
-            env=env,
-            name="bench-gateway",
-            ready_url=f"{gateway}/health",
-            ready_timeout=60,
-        ):
-            bare_start(client, network, labels)  # warm the page cache once, not measured
-            reference = [bare_start(client, network, labels) for _ in range(RUNS)]
-            answered, served = [], []
-            for _ in range(RUNS):
-                a, s = launch_to_serving(gateway)
-                answered.append(a)
-                served.append(s)
-    finally:
-        for c in client.containers.list(all=True, filters={"label": f"io.consul-gateway.stack={stack}"}):
-            c.remove(force=True)
-        net.remove()
+    with docker_stack(client) as stack, stack.gateway() as gateway_process:
+        gateway: str = gateway_process.url  # type: ignore[attr-defined]
+        bare_start(client, stack.network, stack.labels)  # warm the page cache once, not measured
+        reference = [bare_start(client, stack.network, stack.labels) for _ in range(RUNS)]
+        answered, served = [], []
+        for _ in range(RUNS):
+            a, s = launch_to_serving(gateway)
+            answered.append(a)
+            served.append(s)
     med_ref, med_ans, med_srv = (statistics.median(x) for x in (reference, answered, served))
     print(f"runs: {RUNS} (model {MODEL}, image {MODEL_IMAGE})")
     for label, med, xs in (

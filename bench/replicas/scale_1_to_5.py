@@ -26,15 +26,12 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests.support.processes import ServiceProcess, free_port, python_module, wait_http  # noqa: E402
+from docker_stack import AUTH, MODEL_IMAGE, TOKEN, docker_stack  # noqa: E402
+
+from tests.support.processes import free_port  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "2"))
 TARGET_RATIO = 2.0
-TAG = os.environ.get("IMAGE_TAG", "dev")
-MODEL_IMAGE = f"consul-gateway/model-service:{TAG}"
-AGENT_IMAGE = f"consul-gateway/service-discovery:{TAG}"
-TOKEN = "bench-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 MODEL = "LinearRegression"
 DEPLOY = str(ROOT / "scripts" / "swarm" / "deploy.sh")
 # Four replicas start at once on a shared 2-core machine: give both runtimes the same room.
@@ -63,49 +60,15 @@ def rounds(gateway: str) -> list[float]:
 
 
 def docker_row(client: docker.DockerClient) -> list[float]:
-    stack = f"cgbench-{uuid.uuid4().hex[:6]}"
-    labels = {"io.consul-gateway.managed": "true", "io.consul-gateway.stack": stack}
-    net = client.networks.create(f"{stack}-net", labels=labels)
-    network = str(net.name)
-    try:
-        agent = client.containers.run(
-            AGENT_IMAGE, detach=True, name=f"{stack}-consul", network=network, labels=labels
-        )
-        agent.reload()
-        agent_url = f"http://{agent.attrs['NetworkSettings']['Networks'][network]['IPAddress']}:8500"
-        wait_http(f"{agent_url}/v1/status/leader", timeout=30)
-        port = free_port()
-        env = {
-            "CONSUL_HTTP_ADDR": agent_url,
-            "SERVICE_HOST": "127.0.0.1",
-            "SERVICE_PORT": str(port),
-            "SERVICE_REGISTER": "false",
-            "GATEWAY_RUNTIME": "docker",
-            "GATEWAY_MANAGEMENT_TOKEN": TOKEN,
-            "STACK_NAME": stack,
-            "REPLICA_IMAGE": MODEL_IMAGE,
-            "REPLICA_NETWORK": network,
-            "REPLICA_CONSUL_ADDR": f"http://{stack}-consul:8500",
-            "REPLICA_LAUNCH_TIMEOUT": LAUNCH_TIMEOUT,
-            "LOG_FORMAT": "text",
-            "LOG_LEVEL": "warning",
-        }
-        gateway = f"http://127.0.0.1:{port}"
-        with ServiceProcess(
-            python_module("gateway"),
-            env=env,
-            name="bench-gateway",
-            ready_url=f"{gateway}/health",
-            ready_timeout=60,
-        ):
-            try:
-                return rounds(gateway)
-            finally:
-                scale(gateway, 0)
-    finally:
-        for c in client.containers.list(all=True, filters={"label": f"io.consul-gateway.stack={stack}"}):
-            c.remove(force=True)
-        net.remove()
+    with (
+        docker_stack(client) as stack,
+        stack.gateway(REPLICA_LAUNCH_TIMEOUT=LAUNCH_TIMEOUT) as gateway_process,
+    ):
+        gateway: str = gateway_process.url  # type: ignore[attr-defined]
+        try:
+            return rounds(gateway)
+        finally:
+            scale(gateway, 0)
 
 
 def swarm_row() -> list[float]:

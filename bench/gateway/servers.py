@@ -17,6 +17,8 @@ last core (wrk, nginx and the dev agent on the others), CPU per request from /pr
   - ``gateway-uvicorn``: ``python -m gateway`` as shipped (plain ``/svc`` requests on the
     direct path, ``proxy/direct.py``, from uvicorn's protocol);
   - ``gateway-general``: the same with ``GATEWAY_DIRECT_PROXY=false`` (the general ASGI path);
+  - ``gateway-access-off``: the direct path with ``ACCESS_LOG=false`` (what the access log
+    costs; every other feature on);
   - ``gateway-granian``: the same ASGI app under granian;
 - ``haproxy``: the reference proxy (one thread).
 
@@ -113,7 +115,8 @@ def main() -> None:
     floors = ["uvicorn-floor", "own-floor", "own-proxy-floor"] + (
         ["granian-asgi-floor", "granian-rsgi-floor"] if has_granian else []
     )
-    gateways = ["gateway-uvicorn", "gateway-general"] + (["gateway-granian"] if has_granian else [])
+    own = ["gateway-uvicorn", "gateway-general", "gateway-access-off"]  # python -m gateway
+    gateways = own + (["gateway-granian"] if has_granian else [])
     ports = {name: free_port() for name in [*floors, *gateways]}
     urls: dict[str, str] = {}
     pids: dict[str, int] = {}
@@ -154,10 +157,11 @@ def main() -> None:
                 "LOG_LEVEL": os.environ.get("BENCH_GATEWAY_LOG_LEVEL", "info"),  # access log on
                 "PYTHONPATH": str(HERE),
                 "GATEWAY_DIRECT_PROXY": "false" if name == "gateway-general" else "true",
+                "ACCESS_LOG": "false" if name == "gateway-access-off" else "true",
             }
             command = (
                 [PY, "-m", "gateway"]
-                if name in ("gateway-uvicorn", "gateway-general")
+                if name in own
                 else [PY, str(HERE / "server_candidates.py"), name, str(ports[name])]
             )
             proc = stack.enter_context(process([*PIN["proxy"], *command], env=env, name=name))

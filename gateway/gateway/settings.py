@@ -106,6 +106,20 @@ class GatewaySettings(LimitSettings, ServiceSettings):
         description="let uvicorn take the client address from X-Forwarded-For (only behind a trusted proxy)",
     )
     access_log: bool = Field(default=True, description="one JSON access-log line per request")
+    access_log_status: str = Field(
+        default="",
+        description=(
+            "log only requests with these statuses ('400-599', '200,500-503'); with the other "
+            "ACCESS_LOG_ filters a request is logged if any matches; none set: every request"
+        ),
+    )
+    access_log_min_duration: str = Field(
+        default="",
+        description="log requests that took longer than this Go duration ('250ms'); see ACCESS_LOG_STATUS",
+    )
+    access_log_retried: bool = Field(
+        default=False, description="log requests that took more than one attempt; see ACCESS_LOG_STATUS"
+    )
     gateway_direct_proxy: bool = Field(
         default=True,
         description=(
@@ -141,6 +155,23 @@ class GatewaySettings(LimitSettings, ServiceSettings):
 
         if parse_go_duration(value) <= 0:
             raise ValueError("watch_wait must be positive")
+        return value
+
+    @field_validator("access_log_status")
+    @classmethod
+    def _status_codes(cls, value: str) -> str:
+        from .observability.access_filter import parse_statuses
+
+        parse_statuses(value)
+        return value
+
+    @field_validator("access_log_min_duration")
+    @classmethod
+    def _min_duration(cls, value: str) -> str:
+        from servicekit import parse_go_duration
+
+        if value.strip():
+            parse_go_duration(value)
         return value
 
     def excluded_services(self) -> frozenset[str]:

@@ -19,6 +19,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..settings import GatewaySettings
+from .access_filter import AccessFilter
 from .access_log_sink import FIELDS, installed_handler
 from .tracing import begin_request, end_request
 
@@ -82,6 +83,9 @@ class AccessRecorder:
 
     def __init__(self, settings: GatewaySettings, app_ref: Any = None) -> None:
         self.access_log = settings.access_log
+        self.keep = AccessFilter.from_settings(
+            settings.access_log_status, settings.access_log_min_duration, settings.access_log_retried
+        )
         self.app_ref = app_ref
         self._children: dict[tuple[str, str, int], Any] = {}
         self._route_children: dict[tuple[str, str], tuple[Any, str]] = {}
@@ -134,6 +138,9 @@ class AccessRecorder:
         # Consul probes /health every few seconds: those lines are debug, so the log shows traffic.
         level = logging.DEBUG if path in PROBE_PATHS or _is_poll(scope, route) else logging.INFO
         if self.access_log and log.isEnabledFor(level):
+            keep = self.keep
+            if keep is not None and not keep.keeps(status, seconds, scope.get("gateway.attempts")):
+                return  # ACCESS_LOG_STATUS / _MIN_DURATION / _RETRIED: not a line worth its cost
             client = scope.get("client")
             method = scope["method"]
             query = scope.get("query_string", b"").decode("latin-1") or None

@@ -7,7 +7,17 @@ import json
 import httpx
 
 from tests.gateway.helpers import start_gateway, start_upstream, wait_ports
-from tests.support.processes import wait_until
+from tests.support.processes import ServiceProcess, wait_until
+
+
+def _access_lines(gateway: ServiceProcess) -> list[dict[str, object]]:
+    out = []
+    for line in gateway.output().splitlines():
+        if line.startswith("{"):
+            doc = json.loads(line)
+            if doc.get("logger") == "gateway.access":
+                out.append(doc)
+    return out
 
 
 def test_access_log_json_lines_with_request_id(consul_url: str) -> None:
@@ -22,13 +32,7 @@ def test_access_log_json_lines_with_request_id(consul_url: str) -> None:
         httpx.get(f"{gateway.url}/api/routes", headers={"X-Request-ID": "log-me-43"}, timeout=5)  # type: ignore[attr-defined]
 
         def lines() -> list[dict[str, object]]:
-            out = []
-            for line in gateway.output().splitlines():
-                if line.startswith("{"):
-                    doc = json.loads(line)
-                    if doc.get("logger") == "gateway.access":
-                        out.append(doc)
-            return out
+            return _access_lines(gateway)
 
         wait_until(
             lambda: {"log-me-42", "log-me-43"} <= {d.get("request_id") for d in lines()},
@@ -41,6 +45,38 @@ def test_access_log_json_lines_with_request_id(consul_url: str) -> None:
         assert proxied["level"] == "info" and isinstance(proxied["duration_ms"], float)
         routed = next(d for d in lines() if d.get("request_id") == "log-me-43")
         assert routed["route"] == "/api/routes"
+    finally:
+        gateway.stop()
+        up.stop()
+
+
+def test_access_log_filters_keep_only_matching_lines(consul_url: str) -> None:
+    """ACCESS_LOG_STATUS=500-599 and ACCESS_LOG_MIN_DURATION=300ms: a 503 and a slow answer
+    get lines, a quick 200 and a 404 none; /metrics counts all four."""
+    up = start_upstream(consul_url, "filtered")
+    gateway = start_gateway(
+        consul_url, log_level="info", access_log_status="500-599", access_log_min_duration="300ms"
+    )
+    url: str = gateway.url  # type: ignore[attr-defined]
+    try:
+        wait_ports(url, "filtered", {up.port})  # type: ignore[attr-defined]
+        for rid, path in (
+            ("quick", "status/200"),
+            ("missing", "status/404"),
+            ("failed", "status/503"),
+            ("slow", "sleep?s=0.4"),
+        ):
+            httpx.get(f"{url}/svc/filtered/{path}", headers={"X-Request-ID": f"filter-{rid}"}, timeout=5)
+        wait_until(
+            lambda: {"filter-failed", "filter-slow"} <= {d.get("request_id") for d in _access_lines(gateway)},
+            timeout=5,
+            what="the kept lines written",
+        )
+        logged = {d.get("request_id") for d in _access_lines(gateway)}
+        assert "filter-quick" not in logged and "filter-missing" not in logged
+        metrics = httpx.get(f"{url}/metrics", timeout=5).text
+        for status in ("200", "404", "503"):
+            assert f'service="filtered",status="{status}"' in metrics
     finally:
         gateway.stop()
         up.stop()

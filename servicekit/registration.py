@@ -221,7 +221,8 @@ class ServiceRegistration:
 
     async def wait_registered(self, timeout: float | None = None) -> bool:
         try:
-            await asyncio.wait_for(self._registered.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._registered.wait()
         except TimeoutError:
             return False
         return True

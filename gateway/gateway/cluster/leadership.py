@@ -105,7 +105,8 @@ class Leadership:
             if left is not None and left <= 0:
                 return False
             try:
-                await asyncio.wait_for(self._changed.wait(), left)
+                async with asyncio.timeout(left):
+                    await self._changed.wait()
             except TimeoutError:
                 return False
         return True

@@ -78,6 +78,7 @@ class MemberPublisher:
             self._poke.clear()
             wait = self.interval - _MIN_GAP if session is not None else 0.5
             try:
-                await asyncio.wait_for(self._poke.wait(), max(0.0, wait))
+                async with asyncio.timeout(max(0.0, wait)):
+                    await self._poke.wait()
             except TimeoutError:
                 pass

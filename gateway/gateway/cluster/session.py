@@ -80,7 +80,8 @@ class SessionKeeper:
             give_up_at = self.safe_until - self.ttl * 0.1
             try:
                 # A renewal still in flight when the session may be gone counts as failed.
-                alive = await asyncio.wait_for(self.consul.sessions.renew(sid), max(0.05, give_up_at - sent))
+                async with asyncio.timeout(max(0.05, give_up_at - sent)):
+                    alive = await self.consul.sessions.renew(sid)
             except (ConsulError, TimeoutError) as exc:
                 if time.monotonic() >= give_up_at:
                     log.warning("session %s not renewed within its TTL (%s): giving it up", sid, exc)

@@ -68,7 +68,8 @@ class PrefixWatch:
 
     async def wait_ready(self, timeout: float | None = None) -> bool:
         try:
-            await asyncio.wait_for(self._first.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._first.wait()
         except TimeoutError:
             return False
         return True
@@ -77,7 +78,8 @@ class PrefixWatch:
         """Wait for the next answer from Consul to be handled; False on timeout."""
         event = self._changed
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await event.wait()
         except TimeoutError:
             return False
         return True
@@ -92,7 +94,8 @@ class PrefixWatch:
                 return False
             event = self._changed
             try:
-                await asyncio.wait_for(event.wait(), left)
+                async with asyncio.timeout(left):
+                    await event.wait()
             except TimeoutError:
                 return False
         return True

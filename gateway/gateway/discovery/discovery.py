@@ -150,7 +150,8 @@ class Discovery:
         """Wait for the next table swap; False on timeout."""
         event = self._changed
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await event.wait()
         except TimeoutError:
             return False
         return True
@@ -174,7 +175,8 @@ class Discovery:
 
     async def wait_ready(self, timeout: float | None = None) -> bool:
         try:
-            await asyncio.wait_for(self._first.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._first.wait()
         except TimeoutError:
             return False
         return True

@@ -187,7 +187,8 @@ class ProcessBackend:
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGTERM)
         try:
-            await asyncio.wait_for(process.wait(), self.settings.replica_stop_timeout)
+            async with asyncio.timeout(self.settings.replica_stop_timeout):
+                await process.wait()
         except TimeoutError:
             log.warning(
                 "replica %s ignored SIGTERM for %.0fs; killing", proc.name, self.settings.replica_stop_timeout

@@ -64,7 +64,8 @@ class Peers:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            line = await asyncio.wait_for(reader.readline(), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                line = await reader.readline()
             kind = line.decode(errors="replace").strip()
             if kind in KINDS:
                 writer.write(await self.answer(kind))
@@ -80,15 +81,15 @@ class Peers:
 
     async def _ask(self, index: int, kind: str) -> bytes | None:
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_unix_connection(str(self.path(index)), limit=_MAX_ANSWER), self.timeout
-            )
+            async with asyncio.timeout(self.timeout):
+                reader, writer = await asyncio.open_unix_connection(str(self.path(index)), limit=_MAX_ANSWER)
         except (TimeoutError, OSError):
             return None
         try:
             writer.write(kind.encode() + b"\n")
             await writer.drain()
-            return await asyncio.wait_for(reader.read(_MAX_ANSWER), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                return await reader.read(_MAX_ANSWER)
         except (TimeoutError, OSError):
             return None
         finally:

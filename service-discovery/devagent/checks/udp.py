@@ -32,7 +32,8 @@ async def udp_probe(addr: str, timeout_s: float) -> tuple[str, str]:
         except OSError as exc:
             return CRITICAL, f"dial udp {addr}: {exc}"
         try:
-            await asyncio.wait_for(loop.sock_recv(sock, 1), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await loop.sock_recv(sock, 1)
         except TimeoutError:
             return PASSING, success  # Consul counts a read timeout as success (UDP is connectionless)
         except ConnectionRefusedError:

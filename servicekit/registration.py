@@ -234,10 +234,8 @@ class ServiceRegistration:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            # gather, not `except CancelledError: pass`: a cancel of stop() itself still propagates
+            await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self._registered.is_set():
             self._registered.clear()

@@ -60,7 +60,7 @@ async def predict(body: GDPGrowthRequest, request: Request, core: CoreDep) -> Re
     policy = rules.policy if rules is not None else None
     limits = (
         core.limits.admitted(service, policy.rate, policy.max_in_flight)
-        if policy is not None and (policy.rate is not None or policy.max_in_flight is not None)
+        if policy is not None and policy.limited
         else nullcontext(None)
     )
     with limits as rejected:

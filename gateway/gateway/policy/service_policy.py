@@ -80,6 +80,11 @@ class ServicePolicy:
     def is_default(self) -> bool:
         return self == _DEFAULT
 
+    @property
+    def limited(self) -> bool:
+        """Admission limits apply (a rate or an in-flight cap), as ``Route.limited``."""
+        return self.rate is not None or self.max_in_flight is not None
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.split:

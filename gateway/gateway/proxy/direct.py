@@ -109,7 +109,7 @@ def plan(
     rules = core.routes.rules.get(service)
     if rules is not None:
         policy = rules.policy
-        if policy.rate is not None or policy.max_in_flight is not None:
+        if policy.limited:
             if admission is not None:
                 return None  # the route's limits and the service's: the general path nests them
             admission = (service, policy.rate, policy.max_in_flight)

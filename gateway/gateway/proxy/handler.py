@@ -199,7 +199,7 @@ async def _forward(
     scope["gateway.service"] = service
     rules = core.routes.rules.get(service)
     policy = rules.policy if rules is not None else None
-    if policy is None or (policy.rate is None and policy.max_in_flight is None):
+    if policy is None or not policy.limited:
         return await _send_upstream(core, scope, receive, send, service, path, request_id, rid, rules)
     with core.limits.admitted(service, policy.rate, policy.max_in_flight) as rejected:
         if rejected is not None:

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.policy import ServicePolicy
 from gateway.proxy.direct import plan
 from gateway.routing import PrefixTable, Route
 from tests.gateway.helpers import start_gateway, start_upstream, wait_ports, wait_started
@@ -244,7 +245,7 @@ def _rules(candidates: tuple[object, ...] = ("i1",), **policy: object) -> Any:
         "retry_statuses": frozenset({503}),
         **policy,
     }
-    return SimpleNamespace(policy=SimpleNamespace(**fields), candidates=lambda headers: (candidates, "v1"))
+    return SimpleNamespace(policy=ServicePolicy(**fields), candidates=lambda headers: (candidates, "v1"))  # type: ignore[arg-type]
 
 
 def _admission(coroutine: Any) -> Any:

@@ -39,7 +39,7 @@ from ..observability.tracing import propagation_lines, tracer
 from ..policy import RateLimit
 from ..upstream import UpstreamError, UpstreamResponse
 from .handler import DECLARED_ROUTE, declared_route, relay_streamed, rule_options
-from .headers import HOP_BY_HOP, REQUEST_DROP, RESPONSE_DROP, forward_response_headers
+from .headers import HOP_BY_HOP, REQUEST_DROP, RESPONSE_DROP, connection_tokens, forward_response_headers
 
 __all__ = ["DirectCycle", "plan"]
 
@@ -49,7 +49,7 @@ _PREFIX = b"/svc/"
 # Request headers the scan looks at (everything else is copied as it came).
 _SPECIAL = REQUEST_DROP | {b"content-length", b"x-forwarded-for", HOP_HEADER}
 # Connection tokens that need nothing beyond dropping the hop-by-hop headers.
-_PLAIN_TOKENS = HOP_BY_HOP | {b"close", b""}
+_PLAIN_TOKENS = HOP_BY_HOP | {b"close"}
 _MAX_ID = 128
 _NO_BODY_STATUS = (204, 304)
 _NO_RULES: dict[str, Any] = {}  # ServiceClient.forward's defaults: no traffic rules
@@ -292,7 +292,7 @@ def _plain_connection(value: bytes) -> bool:
     low = value.lower()
     if low == b"keep-alive" or low == b"close":  # nearly always
         return True
-    return all(token.strip() in _PLAIN_TOKENS for token in low.split(b","))
+    return connection_tokens(low) <= _PLAIN_TOKENS
 
 
 def _reply(cycle: DirectCycle, status: int, body: bytes, rid: bytes, extra: bytes = b"") -> None:

@@ -8,6 +8,7 @@ __all__ = [
     "HOP_BY_HOP",
     "REQUEST_DROP",
     "RESPONSE_DROP",
+    "connection_tokens",
     "forward_request_headers",
     "forward_response_headers",
 ]
@@ -48,11 +49,16 @@ REQUEST_DROP = HOP_BY_HOP | {
 RESPONSE_DROP = HOP_BY_HOP | {b"date"}
 
 
+def connection_tokens(value: bytes) -> set[bytes]:
+    """The header names a ``Connection`` value lists, lower-case."""
+    return {t.strip().lower() for t in value.split(b",") if t.strip()}
+
+
 def _connection_listed(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
     listed: set[bytes] = set()
     for name, value in headers:
         if name.lower() == b"connection":
-            listed.update(t.strip().lower() for t in value.split(b",") if t.strip())
+            listed |= connection_tokens(value)
     return listed
 
 

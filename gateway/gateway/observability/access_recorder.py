@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..settings import GatewaySettings
 from .access_filter import AccessFilter
 from .access_log_sink import FIELDS, installed_handler
+from .stats import milliseconds
 from .tracing import begin_request, end_request
 
 __all__ = [
@@ -145,7 +146,7 @@ class AccessRecorder:
             method = scope["method"]
             query = scope.get("query_string", b"").decode("latin-1") or None
             request_id = scope.get("gateway.request_id", "")
-            duration_ms = int(seconds * 1e6 + 0.5) / 1000  # round(…, 3) without its slow path
+            duration_ms = milliseconds(seconds)
             instance = scope.get("gateway.instance")
             attempts = scope.get("gateway.attempts")
             peer = client[0] if client else None

@@ -13,7 +13,14 @@ import time
 from collections import deque
 from typing import Any
 
-__all__ = ["KeyStats", "StatisticsStore"]
+__all__ = ["KeyStats", "StatisticsStore", "milliseconds"]
+
+
+def milliseconds(seconds: float) -> float:
+    """Milliseconds to 3 decimals, as ``round(seconds * 1000, 3)`` gives them (whose exact
+    decimal rounding costs ~1 µs here; access-log lines and flow traces take one per request
+    or node)."""
+    return int(seconds * 1e6 + 0.5) / 1000
 
 
 class KeyStats:

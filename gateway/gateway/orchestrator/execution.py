@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi.responses import StreamingResponse
 
+from ..observability.stats import milliseconds
 from ..observability.tracing import node_span, tracer
 from .caller import NodeCaller, NodeRequest, NodeResponse
 from .conditions import SUCCESS
@@ -40,12 +41,6 @@ log = logging.getLogger("gateway.orchestrator")
 
 _LLM_TYPES = (ServiceType.LLM, ServiceType.LVM)
 _TIMEOUT_GRACE = 0.25  # let the caller's own timeout (which knows the instance) fire first
-
-
-def _ms(seconds: float) -> float:
-    """Milliseconds to 3 decimals, as ``round(seconds * 1000, 3)`` (whose exact-decimal
-    algorithm costs ~1 µs here; this runs several times per node)."""
-    return int(seconds * 1e6 + 0.5) / 1000
 
 
 class RuntimeGraph(DAG):
@@ -295,7 +290,7 @@ class Execution:
             "key": key,
             "service": svc.service,
             "status": "running",
-            "started_ms": _ms(time.perf_counter() - self.t0),
+            "started_ms": milliseconds(time.perf_counter() - self.t0),
             "attempts": [],
         }
         self.runtime.trace.append(entry)
@@ -356,7 +351,7 @@ class Execution:
             raise
         finally:
             elapsed = time.perf_counter() - t0
-            entry["duration_ms"] = _ms(elapsed)
+            entry["duration_ms"] = milliseconds(elapsed)
             if entry["status"] != "cancelled":
                 self.observer.node_finished(self.plan.flow, self.plan.short(key), ok, elapsed)
 
@@ -433,7 +428,7 @@ class Execution:
                         status=response.status,
                         attempts=response.attempts,
                     )
-                record["ms"] = _ms(time.perf_counter() - t0)
+                record["ms"] = milliseconds(time.perf_counter() - t0)
                 return response
             except NodeCallError as exc:
                 record.update(
@@ -441,7 +436,7 @@ class Execution:
                     status=exc.status,
                     error=exc.kind,
                     message=exc.message,
-                    ms=_ms(time.perf_counter() - t0),
+                    ms=milliseconds(time.perf_counter() - t0),
                 )
                 entry["instance"] = exc.instance
                 if i + 1 < tries and exc.retryable:

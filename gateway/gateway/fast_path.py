@@ -51,16 +51,11 @@ class GatewayASGI:
         await self._proxy(scope, receive, send)
 
     def handles(self, scope: Scope) -> bool:
-        """Is this HTTP request proxied (``/svc/...`` or a service-declared route)? A declared
-        route found is kept in the scope for ``_proxy``."""
+        """Is this HTTP request proxied (``/svc/...`` or a service-declared route)?"""
         if scope["path"].startswith(PREFIX):
             return True
         core: GatewayCore | None = self._state.get("core")  # type: ignore[assignment]
-        route = declared_route(core, scope) if core is not None else None
-        if route is None:
-            return False
-        scope["gateway.declared"] = route
-        return True
+        return core is not None and declared_route(core, scope) is not None
 
     def plans(self, scope: Scope) -> bool:
         return scope["raw_path"].startswith(b"/svc/") or self.handles(scope)
@@ -72,7 +67,7 @@ class GatewayASGI:
 
     async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
         core: GatewayCore | None = self._state.get("core")  # type: ignore[assignment]
-        route: Route | None = scope.get("gateway.declared")
+        route: Route | None = scope.get("gateway.declared")  # declared_route's, kept in the scope
         started = time.perf_counter()
         self.recorder.start(scope)
         status = 500

@@ -127,7 +127,20 @@ async def proxy_request(core: GatewayCore, scope: Scope, receive: Receive, send:
 def declared_route(core: GatewayCore, scope: Scope) -> Route | None:
     """The service-declared route (``urlprefix-`` tag) serving this request, if any. The
     gateway's own routes win: a path under one of their first segments is never matched.
-    Matched on the decoded path; ``strip`` then applies to the raw one."""
+    Matched on the decoded path; ``strip`` then applies to the raw one. Looked up once per
+    request: the answer is kept in the scope (``gateway.declared``), since the server's
+    direct path, the ASGI app it may hand the request to, and the proxy all ask."""
+    route = scope.get(_DECLARED, _UNSEEN)
+    if route is _UNSEEN:
+        route = scope[_DECLARED] = _lookup_declared(core, scope)
+    return route  # type: ignore[no-any-return]
+
+
+_DECLARED = "gateway.declared"
+_UNSEEN = object()
+
+
+def _lookup_declared(core: GatewayCore, scope: Scope) -> Route | None:
     routes = core.routes
     prefixes = routes.prefixes
     if not prefixes.routes:

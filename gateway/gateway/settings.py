@@ -123,8 +123,9 @@ class GatewaySettings(LimitSettings, ServiceSettings):
     gateway_direct_proxy: bool = Field(
         default=True,
         description=(
-            "serve plain /svc requests straight from the HTTP server (proxy/direct.py); false: every "
-            "proxied request takes the general ASGI path (same answers, more CPU per request)"
+            "serve plain proxied requests (/svc, declared routes) straight from the HTTP server "
+            "(proxy/direct.py); false: every proxied request takes the general ASGI path (same "
+            "answers, more CPU per request)"
         ),
     )
     dashboard_history_interval: float = Field(

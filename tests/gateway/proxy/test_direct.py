@@ -23,7 +23,7 @@ import pytest
 from gateway.policy import ServicePolicy
 from gateway.proxy.direct import plan
 from gateway.routing import PrefixTable, Route
-from tests.gateway.helpers import start_gateway, start_upstream, wait_ports, wait_started
+from tests.gateway.helpers import routes, start_gateway, start_upstream, wait_ports, wait_started
 from tests.support.processes import ServiceProcess, wait_until
 
 # Differ by nature between two gateways and two requests. The framing too: an upstream's
@@ -148,7 +148,7 @@ def test_limits_refuse_the_same_way(gateways: tuple[str, str], path: str, servic
     """A declared route's ``rate=1/m burst=1``, and a service's: each gateway serves one
     request, then answers 429 with Retry-After (each gateway has its own bucket)."""
     if service == "metered":
-        wait_until(lambda: all(_has_policy(url, service) for url in gateways), timeout=5)
+        wait_until(lambda: all(service in routes(url)["policies"] for url in gateways), timeout=5)
     first = _both(gateways, "GET", path)
     second = _both(gateways, "GET", path)
     assert [r.status_code for r in first] == [200, 200]
@@ -159,10 +159,6 @@ def test_limits_refuse_the_same_way(gateways: tuple[str, str], path: str, servic
     assert view == {k: v for k, v in _response_view(general)[1].items() if k != "retry-after"}
     assert direct.json() == general.json() and direct.json()["service"] == service
     assert direct.headers["x-request-id"]
-
-
-def _has_policy(gateway_url: str, service: str) -> bool:
-    return service in httpx.get(f"{gateway_url}/api/routes", timeout=5).json()["policies"]
 
 
 def test_trace_context_propagated_with_a_new_parent(gateways: tuple[str, str]) -> None:
@@ -186,12 +182,7 @@ def test_unprintable_request_id_is_replaced(gateways: tuple[str, str]) -> None:
 
 
 def test_connection_close_is_honoured(gateways: tuple[str, str]) -> None:
-    host, port = gateways[0].removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(b"GET /svc/web/status/200 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while chunk := sock.recv(65536):  # the server closes after the answer
-            data += chunk
+    data = _raw(gateways[0], b"GET /svc/web/status/200 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     head = data.split(b"\r\n\r\n", 1)[0].lower()
     assert head.startswith(b"http/1.1 200") and b"connection: close" in head
 

@@ -238,6 +238,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid`` and all its descendants alive now (granian serves from a worker
+    process, ``GATEWAY_WORKERS`` from several)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    family, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in family} - family
+        family |= more
+        grew = bool(more)
+    total = 0.0
+    for member in family:
+        try:
+            total += cpu_seconds(member)
+        except (OSError, IndexError):
+            pass  # exited meanwhile
+    return total
+
+
 def register(consul: str, sid: str, port: int, name: str = "bench-backend") -> None:
     # No check: an instance without checks is passing at once (we time routing, not checks).
     httpx.put(

@@ -51,41 +51,18 @@ from run import (  # noqa: E402
     NGINX_SERVER,
     PIN,
     PY,
-    cpu_seconds,
     ensure_tools,
     free_port,
     pin_cpus,
     process,
     register,
     tool,
+    tree_cpu_seconds,
     wait_http,
     wrk,
 )
 
 HERE = Path(__file__).resolve().parent
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of ``pid`` and all its descendants (granian serves from a worker process)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    family, grew = {pid}, True
-    while grew:
-        more = {child for child, parent in parents.items() if parent in family} - family
-        family |= more
-        grew = bool(more)
-    total = 0.0
-    for member in family:
-        try:
-            total += cpu_seconds(member)
-        except (OSError, IndexError):
-            pass  # exited meanwhile
-    return total
 
 
 def main() -> None:

@@ -47,32 +47,6 @@ SPREAD = (0.35, 0.65)
 CORES_TARGET = 1.2  # cores the gateway uses with 2 workers
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """CPU seconds of ``root`` and every descendant alive now (Linux /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(fields[1])
-    pids, frontier = {root}, [root]
-    while frontier:
-        pid = frontier.pop()
-        for child, parent in parents.items():
-            if parent == pid and child not in pids:
-                pids.add(child)
-                frontier.append(child)
-    total = 0.0
-    for pid in pids:
-        try:
-            total += base.cpu_seconds(pid)
-        except OSError:
-            pass
-    return total
-
-
 def worker_requests(gw: str) -> dict[int, int]:
     data = httpx.get(f"{gw}/v1/statistics", timeout=10).json()
     workers = data.get("workers") or [
@@ -147,9 +121,9 @@ def main() -> None:
             for count, (gw, pid) in gateways.items():
                 url = f"{gw}/svc/bench-backend/x"
                 base.wrk(url, 1.0, lua)  # warm-up
-                before_req, before_cpu = worker_requests(gw), tree_cpu_seconds(pid)
+                before_req, before_cpu = worker_requests(gw), base.tree_cpu_seconds(pid)
                 r = base.wrk(url, args.duration, lua)
-                used = tree_cpu_seconds(pid) - before_cpu
+                used = base.tree_cpu_seconds(pid) - before_cpu
                 after_req = worker_requests(gw)
                 served = {w: after_req.get(w, 0) - before_req.get(w, 0) for w in after_req}
                 total = max(1, sum(served.values()))

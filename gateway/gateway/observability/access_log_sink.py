@@ -21,7 +21,7 @@ from servicekit.logconfig import base_fields
 
 __all__ = ["FIELDS", "BufferedAccessHandler", "install_access_handler", "installed_handler"]
 
-_FIELDS = (
+FIELDS = (
     "request_id",
     "method",
     "path",
@@ -35,8 +35,6 @@ _FIELDS = (
     "client",
 )
 
-
-FIELDS = _FIELDS
 # Printable ASCII but '"' and '\\': JSON strings that need no escaping.
 _PLAIN = re.compile(r"[ !#-\[\]-~]*").fullmatch
 _LEVEL_NAMES = {level: logging.getLevelName(level).lower() for level in (10, 20, 30, 40, 50)}
@@ -62,7 +60,7 @@ class BufferedAccessHandler(logging.Handler):
 
     def format(self, record: logging.LogRecord) -> str:
         payload = base_fields(record)
-        for key in _FIELDS:
+        for key in FIELDS:
             value = record.__dict__.get(key)
             if value is not None:
                 payload[key] = value
@@ -89,21 +87,18 @@ class BufferedAccessHandler(logging.Handler):
             and level >= self.level
         )
 
-    def write(self, level: int, logger_name: str, message: str, fields: dict[str, Any]) -> None:
-        """The line ``emit`` writes for a record with these ``extra`` fields, built directly:
-        no LogRecord (its constructor and the caller lookup were most of the access log's
-        CPU per request). Byte for byte the same as ``format``."""
-        self.write_values(level, logger_name, message, tuple(fields.get(key) for key in _FIELDS))
-
     def write_values(self, level: int, logger_name: str, message: str, values: tuple[Any, ...]) -> None:
-        """``write`` with the fields' values in ``FIELDS`` order (None: left out)."""
+        """The line ``emit`` writes for a record with these ``extra`` fields (values in
+        ``FIELDS`` order, None: left out), built directly: no LogRecord (its constructor and
+        the caller lookup were most of the access log's CPU per request). Byte for byte the
+        same as ``format``."""
         payload: dict[str, Any] = {
             "ts": self._timestamp(),
             "level": _level_name(level),
             "logger": logger_name,
             "msg": message,
         }
-        for key, value in zip(_FIELDS, values, strict=True):
+        for key, value in zip(FIELDS, values, strict=True):
             if value is not None:
                 payload[key] = value
         try:

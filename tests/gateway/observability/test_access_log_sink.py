@@ -1,4 +1,5 @@
-"""observability.access_log_sink: the direct ``write`` gives the same line as a logged record."""
+"""observability.access_log_sink: the direct ``write_values`` and ``write_access`` give the same
+line as a logged record."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 import json
 import logging
 
+from gateway.observability import access_log_sink
 from gateway.observability.access_log_sink import BufferedAccessHandler
 
 FIELDS = {
@@ -23,6 +25,13 @@ FIELDS = {
 }
 
 
+def _write(
+    handler: BufferedAccessHandler, level: int, logger: str, message: str, fields: dict[str, object]
+) -> None:
+    """``write_values`` with the values taken from ``fields`` by name."""
+    handler.write_values(level, logger, message, tuple(fields.get(key) for key in access_log_sink.FIELDS))
+
+
 def _lines(handler: BufferedAccessHandler, stream: io.StringIO) -> list[str]:
     handler.flush()
     return stream.getvalue().splitlines()
@@ -36,7 +45,7 @@ def test_write_matches_the_logged_line_except_the_time() -> None:
     logger.propagate = False
     logger.setLevel(logging.INFO)
     logger.log(logging.INFO, "%s %s %d", "POST", "/svc/echo/é", 200, extra=FIELDS)
-    handler.write(logging.INFO, logger.name, "POST /svc/echo/é 200", FIELDS)
+    _write(handler, logging.INFO, logger.name, "POST /svc/echo/é 200", FIELDS)
     logged, written = (json.loads(line) for line in _lines(handler, stream))
     assert logged.pop("ts")[:10] == written.pop("ts")[:10]
     assert logged == written
@@ -63,7 +72,7 @@ def test_serves_only_when_it_is_the_logger_s_only_unfiltered_handler() -> None:
 def test_timestamp_has_milliseconds_and_utc_suffix() -> None:
     stream = io.StringIO()
     handler = BufferedAccessHandler(stream)
-    handler.write(logging.DEBUG, "gateway.access", "GET /health 200", {"status": 200})
+    _write(handler, logging.DEBUG, "gateway.access", "GET /health 200", {"status": 200})
     line = json.loads(_lines(handler, stream)[0])
     assert (
         line["level"] == "debug"
@@ -85,7 +94,7 @@ def test_write_access_is_write_byte_for_byte() -> None:
         stream = io.StringIO()
         handler = BufferedAccessHandler(stream)
         message = f"POST {fields['path']} 200"
-        handler.write(logging.INFO, "gateway.access", message, fields)
+        _write(handler, logging.INFO, "gateway.access", message, fields)
         handler.write_access(logging.INFO, "gateway.access", message, tuple(fields.values()))
         generic, direct = _lines(handler, stream)
         assert generic.split('"level"', 1)[1] == direct.split('"level"', 1)[1]
